@@ -1,0 +1,29 @@
+"""sentiment-lab: train, evaluate, explain and serve recurrent sentiment classifiers.
+
+Names are imported lazily so that `sentiment-lab predict` starts without loading
+scikit-learn or pandas.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_API = {
+    "SentimentClassifier": "sentiment_lab.classifier",
+    "Config": "sentiment_lab.config", "DataConfig": "sentiment_lab.config", "TextConfig": "sentiment_lab.config",
+    "ModelConfig": "sentiment_lab.config", "TrainConfig": "sentiment_lab.config", "load_config": "sentiment_lab.config",
+    "load_imdb": "sentiment_lab.data", "load_splits": "sentiment_lab.data", "load_table": "sentiment_lab.data",
+    "make_corpus": "sentiment_lab.data",
+    "compute_metrics": "sentiment_lab.evaluate", "evaluate_bundle": "sentiment_lab.evaluate",
+    "fit": "sentiment_lab.train", "train": "sentiment_lab.train",
+    "save_pretrained": "sentiment_lab.bundle", "load_pretrained": "sentiment_lab.bundle",
+}
+__all__ = sorted(_API) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        return getattr(importlib.import_module(_API[name]), name)
+    raise AttributeError(f"module 'sentiment_lab' has no attribute {name!r}")

@@ -1,0 +1,157 @@
+"""Model bundles: a directory of safetensors + JSON + a model card. Never pickle.
+
+    config.json        the full run config, architecture, labels, versions, file checksums
+    tokenizer.json     the fitted `tokenizers` tokenizer
+    model.safetensors  the weights
+    metrics.json       test (and validation) metrics measured at training time
+    history.json       per-epoch training history
+    README.md          the model card
+
+The checksums in config.json make a truncated, altered or partial bundle fail on load with
+a message naming the file, instead of producing wrong predictions.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from sentiment_lab import __version__
+from sentiment_lab.config import Config
+from sentiment_lab.errors import BundleError, SentimentLabError
+from sentiment_lab.models import build_model
+from sentiment_lab.text import TextEncoder
+
+FORMAT_VERSION = 1
+CHECKED = ("tokenizer.json", "model.safetensors", "metrics.json", "history.json")
+LABELS = ["negative", "positive"]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_json(path: Path, obj: Any) -> None:
+    """Write JSON atomically: a reader sees the old file or the new one, never half."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(obj, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def save_pretrained(directory: str | Path, model: torch.nn.Module, encoder: TextEncoder, cfg: Config,
+                    metrics: dict[str, Any] | None = None, history: list[dict] | None = None,
+                    card: str | None = None) -> Path:
+    """Write a bundle into a temporary sibling directory, then swap it into place."""
+    directory = Path(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}."))
+    try:
+        encoder.save(tmp / "tokenizer.json")
+        state = {k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}
+        save_file(state, str(tmp / "model.safetensors"), metadata={"format": "pt"})
+        write_json(tmp / "metrics.json", metrics or {})
+        write_json(tmp / "history.json", history or [])
+        meta = {"format_version": FORMAT_VERSION, "sentiment_lab_version": __version__,
+                "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                "labels": LABELS, "vocab_size": encoder.vocab_size, "config": cfg.to_dict(),
+                "sha256": {name: _sha256(tmp / name) for name in CHECKED}}
+        write_json(tmp / "config.json", meta)
+        (tmp / "README.md").write_text(card or model_card(meta, metrics or {}), encoding="utf-8")
+        if directory.exists():
+            old = directory.with_name(f".{directory.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(directory, old)
+            os.replace(tmp, directory)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, directory)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return directory
+
+
+def read_meta(directory: str | Path) -> dict[str, Any]:
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise BundleError(f"model bundle not found: {directory}")
+    path = directory / "config.json"
+    if not path.is_file():
+        raise BundleError(f"{directory} is not a model bundle: config.json is missing")
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BundleError(f"{path} is not valid JSON: {exc}") from None
+    if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
+        raise BundleError(f"{path}: unsupported bundle format {meta.get('format_version') if isinstance(meta, dict) else None!r}")
+    for name, digest in meta.get("sha256", {}).items():
+        f = directory / name
+        if not f.is_file():
+            raise BundleError(f"bundle {directory} is incomplete: {name} is missing")
+        if _sha256(f) != digest:
+            raise BundleError(f"bundle {directory}: {name} does not match its checksum (altered or truncated)")
+    return meta
+
+
+def load_pretrained(directory: str | Path) -> tuple[torch.nn.Module, TextEncoder, Config, dict[str, Any]]:
+    """(model in eval mode on CPU, encoder, config, bundle metadata) from a verified bundle."""
+    directory = Path(directory)
+    meta = read_meta(directory)
+    try:
+        cfg = Config.from_dict(meta["config"])
+    except (KeyError, SentimentLabError) as exc:
+        raise BundleError(f"{directory}/config.json: bad config: {exc}") from None
+    encoder = TextEncoder.load(directory / "tokenizer.json", cfg.text.max_len, cfg.text.truncation)
+    model = build_model(cfg.model, encoder.vocab_size)
+    try:
+        state = load_file(str(directory / "model.safetensors"))
+        model.load_state_dict(state)
+    except (SafetensorError, RuntimeError, OSError) as exc:
+        raise BundleError(f"{directory}/model.safetensors does not fit the architecture: {str(exc).splitlines()[0]}") from None
+    model.eval()
+    return model, encoder, cfg, meta
+
+
+def model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
+    cfg = meta["config"]
+    test = metrics.get("test", {})
+    lines = [
+        "# sentiment-lab model card", "",
+        f"- Created: {meta['created']} with sentiment-lab {meta['sentiment_lab_version']}",
+        f"- Architecture: `{cfg['model']['arch']}`, embedding {cfg['model']['embedding_dim']}, "
+        f"hidden {cfg['model']['hidden_size']} x {cfg['model']['num_layers']} layer(s), "
+        f"{'bidirectional' if cfg['model']['bidirectional'] else 'unidirectional'}, pooling `{cfg['model']['pooling']}`",
+        f"- Tokenizer: {cfg['text']['level']} level, {meta['vocab_size']:,} ids, max_len {cfg['text']['max_len']} "
+        f"({cfg['text']['truncation']} kept)",
+        f"- Data: `{cfg['data']['source']}`" + (f" from `{Path(cfg['data']['path']).name}`" if cfg['data']['path'] else "")
+        + (f", limited to {cfg['data']['limit']:,} rows" if cfg['data']['limit'] else "")
+        + f"; validation = {cfg['data']['val_fraction']:.0%} of train (stratified, seed {cfg['train']['seed']})",
+        f"- Training: {cfg['train']['epochs']} epoch(s) max, batch {cfg['train']['batch_size']}, Adam lr {cfg['train']['lr']}, "
+        f"best epoch on validation loss kept", "",
+        "## Measured metrics", "",
+    ]
+    if test:
+        lines += ["| split | n | accuracy | macro F1 | ROC-AUC | loss |", "|---|---|---|---|---|---|"]
+        for split in ("val", "test"):
+            m = metrics.get(split)
+            if m:
+                lines.append(f"| {split} | {m['n']:,} | {m['accuracy']:.4f} | {m['f1_macro']:.4f} | "
+                             f"{m.get('roc_auc') or float('nan'):.4f} | {m['loss']:.4f} |")
+    else:
+        lines.append("No test set was evaluated for this bundle.")
+    lines += ["", "## Limits", "",
+              "A recurrent classifier trained on one domain (by default long English movie reviews); it reads at most "
+              f"{cfg['text']['max_len']} tokens, does not know words outside its vocabulary, and is often wrong on sarcasm, "
+              "irony and mixed reviews. Scores are sigmoid outputs, not calibrated probabilities.", ""]
+    return "\n".join(lines)

@@ -1,0 +1,84 @@
+"""SentimentClassifier: the one object every command predicts through.
+
+    clf = SentimentClassifier.from_pretrained("runs/seed/bundle")   # or () for the shipped model
+    clf("What a great film")        -> {"label": "positive", "score": 0.97}
+    clf(["great", "awful"])         -> [{...}, {...}]
+    clf.predict_proba(texts)        -> array (N, 2): P(negative), P(positive)
+
+`score` is the probability of the predicted label, so it is always >= 0.5.
+"""
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any, Sequence, overload
+
+import numpy as np
+import torch
+
+from sentiment_lab.batching import predict_logits
+from sentiment_lab.bundle import LABELS, load_pretrained
+from sentiment_lab.text import check_text
+
+
+def default_bundle() -> Path:
+    """The model shipped inside the package (trained by `sentiment-lab train` on IMDB)."""
+    return Path(str(resources.files("sentiment_lab").joinpath("default_model")))
+
+
+class SentimentClassifier:
+    def __init__(self, model: torch.nn.Module, encoder: Any, config: Any, meta: dict[str, Any],
+                 batch_size: int = 256) -> None:
+        self.model = model.eval()
+        self.encoder = encoder
+        self.config = config
+        self.meta = meta
+        self.batch_size = batch_size
+        self.device = torch.device("cpu")
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu") -> "SentimentClassifier":
+        model, encoder, cfg, meta = load_pretrained(path if path is not None else default_bundle())
+        clf = cls(model, encoder, cfg, meta)
+        return clf.to(device)
+
+    def to(self, device: str | torch.device) -> "SentimentClassifier":
+        self.device = torch.device(device)
+        self.model.to(self.device)
+        return self
+
+    def _logits(self, texts: Sequence[str]) -> np.ndarray:
+        texts = [check_text(t) for t in texts]
+        return predict_logits(self.model, self.encoder.encode(texts), self.batch_size, self.device)
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """(N, 2) probabilities, columns in `labels` order: negative, positive."""
+        p = 1 / (1 + np.exp(-self._logits(texts).astype(np.float64)))
+        return np.stack([1 - p, p], axis=1)
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        return [LABELS[int(p >= 0.5)] for p in self.predict_proba(texts)[:, 1]]
+
+    def score(self, texts: Sequence[str], labels: Sequence[int]) -> float:
+        """Accuracy against 0/1 labels (scikit-learn's `score` convention)."""
+        pred = self.predict_proba(texts)[:, 1] >= 0.5
+        return float(np.mean(pred == np.asarray(labels, dtype=bool)))
+
+    @overload
+    def __call__(self, texts: str) -> dict[str, Any]: ...
+    @overload
+    def __call__(self, texts: Sequence[str]) -> list[dict[str, Any]]: ...
+
+    def __call__(self, texts):
+        single = isinstance(texts, (str, bytes))
+        batch = [texts] if single else list(texts)
+        p = self.predict_proba(batch)[:, 1]
+        out = [{"label": LABELS[int(q >= 0.5)], "score": float(max(q, 1 - q))} for q in p]
+        return out[0] if single else out
+
+    def unknown_words(self, text: str) -> list[str]:
+        return self.encoder.unknown_words(check_text(text))
+
+    @property
+    def labels(self) -> list[str]:
+        return list(LABELS)

@@ -1,0 +1,86 @@
+"""`sentiment-lab evaluate`: metrics of a bundle on IMDB test or a labelled table."""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from sentiment_lab.cli.app import app
+from sentiment_lab.cli.common import console, user_errors
+from sentiment_lab.cli.train import TABLES
+
+
+def load_records(data: Optional[str], split: str, text_column: str, label_column: str,
+                 rating_threshold: Optional[float], limit: Optional[int], seed: int = 42) -> list:
+    from sentiment_lab.data import load_imdb, load_table, subsample
+
+    if data is not None and data.lower().endswith(TABLES):
+        records = load_table(data, text_column, label_column, rating_threshold, split=split)
+    else:
+        records = load_imdb(data, splits=(split,))
+    return subsample(records, limit, seed)
+
+
+def metrics_tables(m: dict) -> list[Table]:
+    t = Table(title=f"Metrics ({m['n']:,} reviews)")
+    for col in ("accuracy", "loss", "precision (macro)", "recall (macro)", "F1 (macro)", "ROC-AUC"):
+        t.add_column(col, justify="right")
+    t.add_row(*(f"{v:.4f}" if v is not None else "-" for v in (m["accuracy"], m["loss"], m["precision_macro"],
+                                                                 m["recall_macro"], m["f1_macro"], m["roc_auc"])))
+    per = Table(title="Per class")
+    for col in ("class", "precision", "recall", "F1", "support"):
+        per.add_column(col, justify="right")
+    for name, v in m["per_class"].items():
+        per.add_row(name, f"{v['precision']:.4f}", f"{v['recall']:.4f}", f"{v['f1']:.4f}", f"{v['support']:,}")
+    cm = Table(title="Confusion matrix (rows: true, columns: predicted)")
+    cm.add_column("")
+    cm.add_column("negative", justify="right")
+    cm.add_column("positive", justify="right")
+    for name, row in zip(("negative", "positive"), m["confusion_matrix"]):
+        cm.add_row(name, f"{row[0]:,}", f"{row[1]:,}")
+    return [t, per, cm]
+
+
+@app.command()
+@user_errors
+def evaluate(
+    bundle: Optional[Path] = typer.Argument(None, help="Model bundle directory [default: the shipped model]."),
+    data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder or a labelled table [default: cached IMDB]."),
+    split: str = typer.Option("test", help="IMDB split to evaluate on: test | train."),
+    text_column: str = typer.Option("text", help="Text column of a table."),
+    label_column: str = typer.Option("label", help="Label column of a table."),
+    rating_threshold: Optional[float] = typer.Option(None, help="Star ratings >= this are positive."),
+    limit: Optional[int] = typer.Option(None, help="Evaluate on a seeded, stratified subset of N reviews."),
+    examples: int = typer.Option(8, help="Random example predictions to show (the notebook shows 8)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write metrics as JSON here."),
+) -> None:
+    """Accuracy, loss, precision/recall/F1, ROC-AUC, confusion matrix, classification report."""
+    from sentiment_lab.bundle import write_json
+    from sentiment_lab.errors import ConfigError
+    from sentiment_lab.evaluate import evaluate_bundle
+
+    if split not in ("test", "train"):
+        raise ConfigError(f"--split must be test or train, got {split!r}")
+    records = load_records(data, split, text_column, label_column, rating_threshold, limit)
+    m, p = evaluate_bundle(str(bundle) if bundle else None, records)
+    for table in metrics_tables(m):
+        console.print(table)
+    console.print(m["classification_report"], highlight=False)
+    if examples > 0:
+        ex = Table(title=f"{examples} random predictions")
+        for col in ("review", "true", "predicted", "confidence", ""):
+            ex.add_column(col)
+        for i in random.Random(0).sample(range(len(records)), min(examples, len(records))):
+            r, q = records[i], float(p[i])
+            pred = int(q >= 0.5)
+            ex.add_row(r.text[:90].replace("<br />", " ") + ("..." if len(r.text) > 90 else ""),
+                       ("negative", "positive")[r.label], ("negative", "positive")[pred],
+                       f"{max(q, 1 - q):.1%}", "[green]ok[/green]" if pred == r.label else "[red]wrong[/red]")
+        console.print(ex)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        write_json(output, m)
+        console.print(f"metrics written to {output}")

@@ -1,0 +1,85 @@
+"""`sentiment-lab train`: train a preset (or a TOML config) and write a run directory."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from sentiment_lab.cli.app import app
+from sentiment_lab.cli.common import console, err_console, user_errors
+from sentiment_lab.errors import ConfigError
+
+TABLES = (".csv", ".tsv", ".jsonl", ".json", ".parquet", ".pq")
+
+
+def parse_overrides(extra: list[str], sets: list[str]) -> list[str]:
+    """`--model.hidden_size 128`, `--model.hidden_size=128` and `--set model.hidden_size=128`."""
+    out = list(sets)
+    i = 0
+    while i < len(extra):
+        arg = extra[i]
+        if not arg.startswith("--") or "." not in arg:
+            raise ConfigError(f"unexpected argument {arg!r}; overrides look like --model.hidden_size 128")
+        key = arg[2:]
+        if "=" in key:
+            out.append(key)
+            i += 1
+        elif i + 1 < len(extra):
+            out.append(f"{key}={extra[i + 1]}")
+            i += 2
+        else:
+            raise ConfigError(f"override {arg} needs a value")
+    return out
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@user_errors
+def train(
+    ctx: typer.Context,
+    preset: str = typer.Option("seed", "--preset", "-p", help="Preset name or a TOML config file."),
+    data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive or folder, or a CSV/TSV/JSONL/Parquet file. "
+                                       "Default: the cached IMDB archive, downloaded if absent."),
+    test_data: Optional[str] = typer.Option(None, "--test-data", help="Separate test table (for your own data)."),
+    text_column: Optional[str] = typer.Option(None, help="Text column of a table."),
+    label_column: Optional[str] = typer.Option(None, help="Label column: 0/1, pos/neg, positive/negative, true/false, or stars."),
+    rating_threshold: Optional[float] = typer.Option(None, help="Star ratings >= this are positive."),
+    run_dir: Optional[Path] = typer.Option(None, "--run-dir", "-o", help="Output directory [default: runs/PRESET]."),
+    limit: Optional[int] = typer.Option(None, help="Use at most N train and N test rows (quick runs)."),
+    epochs: Optional[int] = typer.Option(None, help="Override train.epochs."),
+    seed: Optional[int] = typer.Option(None, help="Override train.seed."),
+    device: Optional[str] = typer.Option(None, help="auto | cpu | cuda | mps."),
+    sets: list[str] = typer.Option([], "--set", help="Override any setting: --set model.hidden_size=128 (repeatable). "
+                                   "`--model.hidden_size 128` works too."),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue an interrupted run directory."),
+    progress: bool = typer.Option(True, help="Show progress bars."),
+) -> None:
+    """Train a model; writes config, tokenizer, checkpoint, history, metrics and a bundle."""
+    from sentiment_lab.config import load_config
+    from sentiment_lab.train import train as run_train
+
+    overrides = parse_overrides(ctx.args, sets)
+    if data is not None:
+        overrides.append(f"data.source={data}" if data.lower().endswith(TABLES) else f"data.path={data}")
+    for key, value in (("data.test_path", test_data), ("data.text_column", text_column),
+                       ("data.label_column", label_column), ("data.rating_threshold", rating_threshold),
+                       ("data.limit", limit), ("train.epochs", epochs), ("train.seed", seed), ("train.device", device)):
+        if value is not None:
+            overrides.append(f"{key}={value}")
+    if resume is not None:
+        import json
+        if not (resume / "config.json").is_file():
+            raise ConfigError(f"nothing to resume in {resume}: no config.json")
+        from sentiment_lab.config import Config
+        cfg = Config.from_dict(json.loads((resume / "config.json").read_text()))
+        out = resume
+    else:
+        cfg = load_config(preset, overrides)
+        out = run_dir or Path("runs") / Path(preset).stem
+    result = run_train(cfg, out, resume=resume is not None, progress=progress, console=err_console)
+    test = result.metrics.get("test")
+    if test:
+        console.print(f"test accuracy {test['accuracy']:.4f}, macro F1 {test['f1_macro']:.4f} "
+                      f"(best epoch {result.best_epoch}); bundle: {out / 'bundle'}")
+    else:
+        console.print(f"validation accuracy {result.metrics['val']['accuracy']:.4f}; bundle: {out / 'bundle'}")

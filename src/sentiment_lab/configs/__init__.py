@@ -1,0 +1,1 @@
+"""TOML presets shipped with the package (`sentiment-lab train --preset NAME`)."""

@@ -1,0 +1,62 @@
+"""Data loading: IMDB (archive, folder, download), the user's tables, tiny synthetic data;
+and the one seeded, stratified train/validation split every command shares."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sklearn.model_selection import train_test_split
+
+from sentiment_lab.config import DataConfig
+from sentiment_lab.data.imdb import download, load_imdb
+from sentiment_lab.data.records import Record
+from sentiment_lab.data.synthetic import make_corpus
+from sentiment_lab.data.tabular import load_table, read_table
+from sentiment_lab.errors import DataError
+
+__all__ = ["Record", "Splits", "download", "load_imdb", "load_table", "read_table", "make_corpus",
+           "load_splits", "split_train_val", "subsample"]
+
+
+@dataclass
+class Splits:
+    train: list[Record]
+    val: list[Record]
+    test: list[Record]
+
+
+def subsample(records: list[Record], n: int | None, seed: int) -> list[Record]:
+    """A seeded, stratified subset of at most n records (all of them when n is None)."""
+    if n is None or n >= len(records):
+        return records
+    labels = [r.label for r in records]
+    keep, _ = train_test_split(records, train_size=n, stratify=labels if len(set(labels)) > 1 else None,
+                               random_state=seed)
+    return keep
+
+
+def split_train_val(records: list[Record], val_fraction: float, seed: int) -> tuple[list[Record], list[Record]]:
+    labels = [r.label for r in records]
+    if len(set(labels)) < 2:
+        raise DataError("the training data has only one label; need both positive and negative examples")
+    try:
+        train, val = train_test_split(records, test_size=val_fraction, stratify=labels, random_state=seed)
+    except ValueError as exc:
+        raise DataError(f"cannot split {len(records)} rows into train/validation: {exc}") from None
+    return train, val
+
+
+def load_splits(cfg: DataConfig, seed: int = 42, progress: bool = True) -> Splits:
+    """Train/validation/test records as configured; validation always comes out of train."""
+    if cfg.source == "imdb":
+        records = load_imdb(cfg.path, progress=progress)
+        train = [r for r in records if r.split == "train"]
+        test = [r for r in records if r.split == "test"]
+    else:
+        train = load_table(cfg.source, cfg.text_column, cfg.label_column, cfg.rating_threshold, split="train")
+        test = []
+        if cfg.test_path:
+            test = load_table(cfg.test_path, cfg.text_column, cfg.label_column, cfg.rating_threshold, split="test")
+    train = subsample(train, cfg.limit, seed)
+    test = subsample(test, cfg.limit, seed)
+    train, val = split_train_val(train, cfg.val_fraction, seed)
+    return Splits(train=train, val=val, test=test)

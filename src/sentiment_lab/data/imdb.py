@@ -1,0 +1,137 @@
+"""The Large Movie Review Dataset (Maas et al., ACL 2011): archive, folder or download.
+
+Reads the official `aclImdb_v1.tar.gz`, the labeled-only copy in ../shared, or an
+extracted `aclImdb/` folder, straight from the files (no extraction step). With no path,
+uses `$SENTIMENT_LAB_HOME` (default ~/.cache/sentiment-lab) and downloads the official
+archive once: streamed, sha256-verified, written atomically.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+import zlib
+from pathlib import Path
+
+from sentiment_lab.data.records import Record
+from sentiment_lab.errors import DataError
+
+URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
+SHA256 = "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"
+ARCHIVE_NAME = "aclImdb_v1.tar.gz"
+_NAME = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg)/(\d+)_(\d+)\.txt$")
+
+
+def home() -> Path:
+    return Path(os.environ.get("SENTIMENT_LAB_HOME", Path.home() / ".cache" / "sentiment-lab"))
+
+
+def _record(match: re.Match, raw: bytes, where: str) -> Record:
+    split, pol, idx, rating = match.groups()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DataError(f"{where}: not valid UTF-8") from None
+    return Record(text=text, label=int(pol == "pos"), split=split, id=f"{split}/{pol}/{idx}", rating=int(rating))
+
+
+def _sorted(records: list[Record]) -> list[Record]:
+    # A fixed order (label, then numeric id) makes every seeded split reproducible,
+    # whatever order the archive or the file system lists the files in.
+    return sorted(records, key=lambda r: (r.split, r.label, int(r.id.rsplit("/", 1)[1])))
+
+
+def read_archive(path: Path, splits: tuple[str, ...] = ("train", "test")) -> list[Record]:
+    out = []
+    try:
+        with tarfile.open(path, "r:*") as tar:
+            for member in tar:
+                m = _NAME.search(member.name)
+                if m and member.isfile() and m.group(1) in splits:
+                    out.append(_record(m, tar.extractfile(member).read(), f"{path}:{member.name}"))
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
+        raise DataError(f"cannot read IMDB archive {path}: {exc or type(exc).__name__} (corrupted or truncated?)") from None
+    if not out:
+        raise DataError(f"{path} holds no aclImdb/{{train,test}}/{{pos,neg}}/ID_RATING.txt reviews")
+    return _sorted(out)
+
+
+def read_folder(path: Path, splits: tuple[str, ...] = ("train", "test")) -> list[Record]:
+    root = path if path.name == "aclImdb" else path / "aclImdb"
+    out = []
+    for split in splits:
+        for pol in ("pos", "neg"):
+            for f in (root / split / pol).glob("*.txt"):
+                m = _NAME.search(f.as_posix())
+                if m:
+                    out.append(_record(m, f.read_bytes(), str(f)))
+    if not out:
+        raise DataError(f"{path} holds no aclImdb/{{train,test}}/{{pos,neg}}/*.txt reviews")
+    return _sorted(out)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def download(dest: Path, url: str = URL, sha256: str | None = SHA256, progress: bool = True,
+             timeout: float = 30.0) -> Path:
+    """Stream `url` to `dest`, verify its sha256, and only then move it into place: an
+    interrupted or corrupted download never leaves a file that looks complete."""
+    from rich.progress import DownloadColumn, Progress, TransferSpeedColumn
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + ".", suffix=".part")
+    tmp = Path(tmp_name)
+    h = hashlib.sha256()
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
+            total = int(resp.headers.get("Content-Length") or 0) or None
+            with Progress(*Progress.get_default_columns()[:-1], DownloadColumn(), TransferSpeedColumn(),
+                          disable=not progress, transient=True) as bar:
+                task = bar.add_task(f"downloading {dest.name}", total=total)
+                for chunk in iter(lambda: resp.read(1 << 20), b""):
+                    out.write(chunk)
+                    h.update(chunk)
+                    bar.advance(task, len(chunk))
+            if total is not None and out.tell() != total:
+                raise DataError(f"download of {url} was interrupted ({out.tell():,} of {total:,} bytes)")
+        if sha256 and h.hexdigest() != sha256:
+            raise DataError(f"download of {url} has sha256 {h.hexdigest()}, expected {sha256}")
+        os.replace(tmp, dest)
+    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
+        tmp.unlink(missing_ok=True)
+        reason = getattr(exc, "reason", None) or exc
+        raise DataError(f"cannot download {url}: {reason} (offline? pass --data PATH to a local copy)") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return dest
+
+
+def resolve(path: str | Path | None, url: str = URL, progress: bool = True) -> Path:
+    """The archive or folder to read: `path` when given, else the cached download."""
+    if path is not None:
+        p = Path(path).expanduser()
+        if not p.exists():
+            raise DataError(f"IMDB data not found at {p}")
+        return p
+    cached = home() / ARCHIVE_NAME
+    if not cached.exists():
+        download(cached, url=url, progress=progress)
+    return cached
+
+
+def load_imdb(path: str | Path | None = None, splits: tuple[str, ...] = ("train", "test"),
+              url: str = URL, progress: bool = True) -> list[Record]:
+    """IMDB reviews as records, from an archive, an aclImdb/ folder or the cache."""
+    p = resolve(path, url=url, progress=progress)
+    return read_folder(p, splits) if p.is_dir() else read_archive(p, splits)

@@ -1,0 +1,86 @@
+"""The user's own reviews: CSV, TSV, JSONL or Parquet with a text and a label column."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from sentiment_lab.data.records import Record
+from sentiment_lab.errors import DataError
+
+POSITIVE = {"1", "pos", "positive", "true", "yes"}
+NEGATIVE = {"0", "neg", "negative", "false", "no"}
+FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet",
+           ".pq": "parquet", ".txt": "txt"}
+
+
+def file_format(path: Path) -> str:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise DataError(f"{path}: unknown file type {path.suffix!r}; use one of {', '.join(sorted(FORMATS))}")
+    return fmt
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Any supported table as a DataFrame of strings; one clear error if unreadable."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"file not found: {path}")
+    fmt = file_format(path)
+    try:
+        if fmt == "csv":
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        if fmt == "tsv":
+            return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, encoding="utf-8", quoting=3)
+        if fmt == "jsonl":
+            return pd.read_json(path, lines=True, dtype=False, encoding="utf-8")
+        if fmt == "parquet":
+            return pd.read_parquet(path)
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return pd.DataFrame({"text": [ln for ln in lines if ln.strip()]})
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not valid UTF-8") from None
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        raise DataError(f"{path}: cannot parse as {fmt}: {str(exc).splitlines()[0]}") from None
+
+
+def parse_label(value: object, threshold: float | None) -> int | None:
+    """0/1, pos/neg, positive/negative, true/false; or a star rating with a threshold."""
+    if isinstance(value, bool):
+        return int(value)
+    s = str(value).strip().lower()
+    if threshold is not None:
+        try:
+            return int(float(s) >= threshold)
+        except ValueError:
+            return None
+    if s in POSITIVE or s in ("1.0",):
+        return 1
+    if s in NEGATIVE or s in ("0.0",):
+        return 0
+    return None
+
+
+def load_table(path: str | Path, text_column: str = "text", label_column: str = "label",
+               rating_threshold: float | None = None, split: str = "train") -> list[Record]:
+    """Labelled records from a table; names the file, row and value of any bad label."""
+    df = read_table(path)
+    for col in (text_column, label_column):
+        if col not in df.columns:
+            raise DataError(f"{path}: no column {col!r}; columns are {', '.join(map(str, df.columns))}")
+    out = []
+    for row, (text, raw) in enumerate(zip(df[text_column], df[label_column]), start=1):
+        label = parse_label(raw, rating_threshold)
+        if label is None:
+            hint = "a number (rating threshold set)" if rating_threshold is not None else \
+                "0/1, pos/neg, positive/negative, true/false (or set a rating threshold)"
+            raise DataError(f"{path}: row {row}: unknown label {raw!r}; expected {hint}")
+        if not isinstance(text, str) or not text.strip():
+            raise DataError(f"{path}: row {row}: empty text")
+        rating = None
+        if rating_threshold is not None:
+            rating = int(float(raw))
+        out.append(Record(text=text, label=label, split=split, id=f"{Path(path).name}:{row}", rating=rating))
+    if not out:
+        raise DataError(f"{path}: no rows")
+    return out

@@ -1,0 +1,22 @@
+"""User-facing errors. The CLI and the web API turn these into one-line messages;
+anything else is a bug and keeps its traceback."""
+
+
+class SentimentLabError(Exception):
+    """Base class: the message is written for the user and fits on one line."""
+
+
+class ConfigError(SentimentLabError):
+    """An unknown key, a wrong type or an invalid value in a config or override."""
+
+
+class DataError(SentimentLabError):
+    """Unreadable data: a missing column, an unknown label, a corrupted archive."""
+
+
+class BundleError(SentimentLabError):
+    """A model bundle that is missing a file, or whose files do not match their checksums."""
+
+
+class InputError(SentimentLabError):
+    """Text that cannot be classified: empty, too long, not UTF-8."""

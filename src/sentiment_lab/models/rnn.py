@@ -1,0 +1,93 @@
+"""Embedding -> (bi)(stacked) LSTM/GRU/RNN -> pooling -> dropout -> linear, over
+variable-length batches, never reading a padding step into a kept state.
+
+Two equivalent ways to run the recurrence, chosen by `run_mode`:
+- "packed": `pack_padded_sequence`; works for every configuration.
+- "padded": right-padded batch, outputs read at each sequence's last real step (or masked
+  for max/mean pooling). For a unidirectional network the outputs at real steps depend only
+  on earlier real steps, so the result equals the packed one exactly; on CPU it runs through
+  oneDNN's fused LSTM, measured 10x faster for training than packed (benchmarks/). With
+  length-bucketed batches the padding computed and thrown away stays small.
+Bidirectional networks always run packed: their backward direction would read the padding.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.func import functional_call
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from sentiment_lab.config import ModelConfig
+
+CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+
+
+class LockedDropout(nn.Module):
+    """One dropout mask per sequence, shared by all its time steps (Gal & Ghahramani 2016),
+    like Keras's LSTM `dropout` on the inputs."""
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p = p
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, T, E)
+        if not self.training or self.p == 0.0:
+            return x
+        mask = x.new_empty(x.size(0), 1, x.size(2)).bernoulli_(1 - self.p) / (1 - self.p)
+        return x * mask
+
+
+class RNNClassifier(nn.Module):
+    def __init__(self, cfg: ModelConfig, vocab_size: int, cell: str = "lstm") -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.cell = cell
+        self.run_mode = "auto"  # auto | packed | padded
+        self.embedding = nn.Embedding(vocab_size, cfg.embedding_dim, padding_idx=0)
+        self.input_dropout = LockedDropout(cfg.input_dropout)
+        self.rnn = CELLS[cell](cfg.embedding_dim, cfg.hidden_size, num_layers=cfg.num_layers,
+                               bidirectional=cfg.bidirectional, batch_first=True,
+                               dropout=0.2 if cfg.num_layers > 1 else 0.0)
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.head = nn.Linear(cfg.hidden_size * (2 if cfg.bidirectional else 1), 1)
+
+    def _rnn_weights(self) -> dict[str, torch.Tensor] | None:
+        """DropConnect (Wan et al. 2013; AWD-LSTM) on the hidden-to-hidden matrices: the
+        weights are dropped, not the activations, so the fused cuDNN/oneDNN kernels still run.
+        Keras's recurrent_dropout instead masks h_{t-1} per sample; here one mask per batch
+        drops individual recurrent connections for every sample and step."""
+        p = self.cfg.recurrent_dropout
+        if not self.training or p == 0.0:
+            return None
+        return {n: nn.functional.dropout(w, p) for n, w in self.rnn.named_parameters() if n.startswith("weight_hh")}
+
+    def mode(self, device: torch.device) -> str:
+        if self.run_mode != "auto":
+            return "packed" if self.cfg.bidirectional else self.run_mode
+        return "packed" if self.cfg.bidirectional or device.type == "cuda" else "padded"
+
+    def encode(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Pooled features (B, D) of right-padded ids (B, T) with true lengths (B,)."""
+        x = self.input_dropout(self.embedding(ids))  # (B, T, E)
+        weights = self._rnn_weights()
+        run = (lambda inp: functional_call(self.rnn, weights, (inp,))) if weights else self.rnn
+        pooling = self.cfg.pooling
+        if self.mode(ids.device) == "packed":
+            packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+            out, h = run(packed)
+            if pooling == "last":
+                h = h[0] if isinstance(h, tuple) else h  # (layers*dirs, B, H)
+                return torch.cat([h[-2], h[-1]], dim=1) if self.cfg.bidirectional else h[-1]
+            out, _ = pad_packed_sequence(out, batch_first=True, total_length=ids.size(1))
+        else:
+            out, _ = run(x)  # (B, T, H)
+            if pooling == "last":
+                return out[torch.arange(out.size(0), device=out.device), lengths.to(out.device) - 1]
+        mask = (torch.arange(out.size(1), device=out.device)[None, :] < lengths.to(out.device)[:, None])
+        if pooling == "max":
+            return out.masked_fill(~mask[..., None], float("-inf")).amax(dim=1)
+        return (out * mask[..., None]).sum(dim=1) / lengths.to(out.device)[:, None].to(out.dtype)
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Logits (B,) of the positive class."""
+        return self.head(self.dropout(self.encode(ids, lengths))).squeeze(-1)

@@ -1,0 +1,140 @@
+"""The one path from text to token ids: normalization, tokenization, truncation.
+
+The tokenizer is a Hugging Face `tokenizers` object fitted on the training split only,
+saved in the bundle as tokenizer.json and reused for every prediction, so training and
+inference can never disagree (the course notebook encoded its own sentences without the
++3 offset that keras.datasets.imdb applies, and flipped obvious positives to negative).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+
+from sentiment_lab.errors import BundleError, InputError
+
+PAD, UNK = "[PAD]", "[UNK]"
+PAD_ID, UNK_ID = 0, 1
+# A text longer than this is refused rather than silently tokenized at great cost: the
+# model reads at most a few hundred tokens anyway.
+MAX_TEXT_CHARS = 100_000
+_WORD = Regex(r"\w+(?:['’]\w+)*|[^\w\s]")  # words (with inner apostrophes) or single punctuation
+
+
+def _normalizer() -> normalizers.Normalizer:
+    # HTML line breaks (IMDB's <br />), compatibility forms (NFKC: ligatures, full-width
+    # letters), lowercase. Accents are kept so that French reviews keep their meaning.
+    return normalizers.Sequence([normalizers.Replace(Regex(r"<br\s*/?>"), " "), normalizers.NFKC(),
+                                 normalizers.Lowercase()])
+
+
+def new_tokenizer(level: str) -> tuple[Tokenizer, trainers.Trainer]:
+    """An untrained tokenizer and its trainer. Word level is the notebook's; BPE leaves
+    no unknown words in typed sentences."""
+    if level == "word":
+        tok = Tokenizer(models.WordLevel(unk_token=UNK))
+        tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.WhitespaceSplit(),
+                                                     pre_tokenizers.Split(_WORD, behavior="isolated")])
+        return tok, trainers.WordLevelTrainer
+    if level == "bpe":
+        tok = Tokenizer(models.BPE(unk_token=UNK))
+        tok.pre_tokenizer = pre_tokenizers.Metaspace()
+        tok.decoder = decoders.Metaspace()
+        return tok, trainers.BpeTrainer
+    raise ValueError(f"unknown tokenizer level {level!r}")
+
+
+def truncate(ids: Sequence[int], max_len: int, side: str) -> list[int]:
+    """Keep `max_len` ids from the head, the tail, or half of each (head+tail)."""
+    if len(ids) <= max_len:
+        return list(ids)
+    if side == "head":
+        return list(ids[:max_len])
+    if side == "tail":
+        return list(ids[-max_len:])
+    head = max_len // 2
+    return list(ids[:head]) + list(ids[len(ids) - (max_len - head):])
+
+
+def check_text(text: object) -> str:
+    """Refuse what cannot be classified, with a message that says why."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError("text is not valid UTF-8") from None
+    if not isinstance(text, str):
+        raise InputError(f"text must be a string, got {type(text).__name__}")
+    if not text.strip():
+        raise InputError("text is empty")
+    if len(text) > MAX_TEXT_CHARS:
+        raise InputError(f"text has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}")
+    return text
+
+
+class TextEncoder:
+    """A fitted tokenizer plus the truncation rule: texts in, id arrays out."""
+
+    def __init__(self, tokenizer: Tokenizer, max_len: int, truncation: str = "tail") -> None:
+        self.tokenizer = tokenizer
+        self.max_len = max_len
+        self.truncation = truncation
+
+    @classmethod
+    def fit(cls, texts: Iterable[str], vocab_size: int, max_len: int, truncation: str = "tail",
+            level: str = "word", min_frequency: int = 1) -> "TextEncoder":
+        tok, trainer_cls = new_tokenizer(level)
+        tok.normalizer = _normalizer()
+        trainer = trainer_cls(vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=[PAD, UNK],
+                              show_progress=False)
+        tok.train_from_iterator(texts, trainer)
+        return cls(tok, max_len, truncation)
+
+    @property
+    def vocab_size(self) -> int:
+        return self.tokenizer.get_vocab_size()
+
+    def encode(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """Token ids of each text, truncated; tokenized in parallel by the Rust library."""
+        encs = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        out = []
+        for e in encs:
+            ids = truncate(e.ids, self.max_len, self.truncation) if len(e.ids) > self.max_len else e.ids
+            out.append(np.asarray(ids if ids else [UNK_ID], dtype=np.int64))  # never an empty sequence
+        return out
+
+    def tokens(self, text: str) -> list[str]:
+        return self.tokenizer.encode(text, add_special_tokens=False).tokens
+
+    def unknown_words(self, text: str) -> list[str]:
+        """Words of `text` (as written) that the vocabulary does not know."""
+        e = self.tokenizer.encode(text, add_special_tokens=False)
+        seen, out = set(), []
+        for i, (a, b) in zip(e.ids, e.offsets):
+            word = text[a:b]
+            if i == UNK_ID and word not in seen:
+                seen.add(word)
+                out.append(word)
+        return out
+
+    def save(self, path: Path) -> None:
+        self.tokenizer.save(str(path))
+
+    @classmethod
+    def load(cls, path: Path, max_len: int, truncation: str) -> "TextEncoder":
+        try:
+            tok = Tokenizer.from_file(str(path))
+        except Exception as exc:  # the Rust library raises bare Exceptions
+            raise BundleError(f"cannot read tokenizer {path}: {str(exc).splitlines()[0]}") from None
+        return cls(tok, max_len, truncation)
+
+
+def pad_batch(seqs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Right-pad id arrays to the longest one: (ids (B, T), lengths (B,))."""
+    lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
+    ids = np.zeros((len(seqs), int(lengths.max())), dtype=np.int64)
+    for row, s in enumerate(seqs):
+        ids[row, : len(s)] = s
+    return ids, lengths

@@ -1,0 +1,279 @@
+"""Training: one explicit loop (TRAIN / VALIDATE per epoch), best checkpoint on validation
+loss, early stopping, seeding, Ctrl-C-safe resumable checkpoints, and a run directory:
+
+    RUN_DIR/config.json        resolved config
+    RUN_DIR/tokenizer.json     fitted on the training split only
+    RUN_DIR/checkpoint/        last finished epoch: model, optimizer, RNG and loop state
+    RUN_DIR/history.json|csv   per-epoch loss, accuracy and time
+    RUN_DIR/metrics.json       validation and test metrics of the best epoch
+    RUN_DIR/bundle/            the model bundle (see bundle.py)
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import random
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from safetensors.torch import load_file, save_file
+
+from sentiment_lab.batching import bucket_batches, collate, predict_logits
+from sentiment_lab.bundle import save_pretrained, write_json
+from sentiment_lab.config import Config
+from sentiment_lab.data import Record, Splits, load_splits
+from sentiment_lab.errors import SentimentLabError
+from sentiment_lab.evaluate import compute_metrics
+from sentiment_lab.models import build_model
+from sentiment_lab.text import TextEncoder
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    if name != "auto":
+        if name == "cuda" and not torch.cuda.is_available():
+            raise SentimentLabError("train.device=cuda but no CUDA device is available")
+        if name == "mps" and not torch.backends.mps.is_available():
+            raise SentimentLabError("train.device=mps but MPS is not available")
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def pick_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """bf16 autocast where it pays: CUDA. On CPU "auto" stays fp32: on CPUs without AMX,
+    oneDNN's bf16 LSTM measured 7-10x slower than fp32 (benchmarks/results)."""
+    if precision == "bf16" or (precision == "auto" and device.type == "cuda"):
+        return torch.bfloat16
+    return None
+
+
+def seed_everything(seed: int) -> np.random.Generator:
+    random.seed(seed)
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
+@dataclass
+class TrainResult:
+    model: torch.nn.Module
+    encoder: TextEncoder
+    history: list[dict[str, float]]
+    metrics: dict[str, Any]
+    run_dir: Path
+    best_epoch: int
+    interrupted: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _labels(records: list[Record]) -> np.ndarray:
+    return np.fromiter((r.label for r in records), dtype=np.float32, count=len(records))
+
+
+def _save_checkpoint(ckdir: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, state: dict,
+                     best_state: dict[str, torch.Tensor] | None) -> None:
+    """The state after a finished epoch, written to a temp dir and swapped in atomically."""
+    tmp = ckdir.with_name(ckdir.name + ".tmp")
+    tmp.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp / "model.safetensors"))
+    osd = opt.state_dict()
+    tensors = {f"{i}.{k}": v.detach().cpu().contiguous().reshape(v.shape)
+               for i, s in osd["state"].items() for k, v in s.items() if torch.is_tensor(v)}
+    save_file(tensors, str(tmp / "optimizer.safetensors"))
+    if best_state is not None:
+        save_file(best_state, str(tmp / "best.safetensors"))
+    state = dict(state, param_groups=osd["param_groups"], torch_rng=torch.get_rng_state().tolist())
+    write_json(tmp / "state.json", state)
+    if ckdir.exists():
+        old = ckdir.with_name(ckdir.name + ".old")
+        ckdir.rename(old)
+        tmp.rename(ckdir)
+        shutil.rmtree(old)
+    else:
+        tmp.rename(ckdir)
+
+
+def _load_checkpoint(ckdir: Path, model: torch.nn.Module, opt: torch.optim.Optimizer) -> dict:
+    model.load_state_dict(load_file(str(ckdir / "model.safetensors")))
+    state = json.loads((ckdir / "state.json").read_text())
+    flat = load_file(str(ckdir / "optimizer.safetensors"))
+    opt_state: dict[int, dict[str, torch.Tensor]] = {}
+    for key, value in flat.items():
+        i, k = key.split(".", 1)
+        opt_state.setdefault(int(i), {})[k] = value
+    opt.load_state_dict({"state": opt_state, "param_groups": state.pop("param_groups")})
+    torch.set_rng_state(torch.tensor(state.pop("torch_rng"), dtype=torch.uint8))
+    return state
+
+
+def _write_history(run_dir: Path, history: list[dict]) -> None:
+    write_json(run_dir / "history.json", history)
+    if history:
+        tmp = run_dir / "history.csv.tmp"
+        with open(tmp, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(history[0]))
+            w.writeheader()
+            w.writerows(history)
+        tmp.replace(run_dir / "history.csv")
+
+
+def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, progress: bool = True,
+        console: Console | None = None, on_epoch: Callable[[dict], None] | None = None) -> TrainResult:
+    """Train on splits.train, select on splits.val, report on splits.test (if any)."""
+    console = console or Console(stderr=True)
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    tc = cfg.train
+    rng = seed_everything(tc.seed)
+    device = pick_device(tc.device)
+    dtype = pick_dtype(tc.precision, device)
+    ckdir = run_dir / "checkpoint"
+    if resume and not (ckdir / "state.json").exists():
+        raise SentimentLabError(f"nothing to resume in {run_dir}: no checkpoint/state.json")
+    if resume:
+        saved = json.loads((run_dir / "config.json").read_text())
+        if saved != cfg.to_dict():
+            raise SentimentLabError(f"{run_dir} was started with another config; resume with the same settings")
+        encoder = TextEncoder.load(run_dir / "tokenizer.json", cfg.text.max_len, cfg.text.truncation)
+    else:
+        write_json(run_dir / "config.json", cfg.to_dict())
+        t0 = time.perf_counter()
+        encoder = TextEncoder.fit((r.text for r in splits.train), cfg.text.vocab_size, cfg.text.max_len,
+                                  cfg.text.truncation, cfg.text.level, cfg.text.min_frequency)
+        encoder.save(run_dir / "tokenizer.json")
+        console.log(f"tokenizer fitted on {len(splits.train):,} training texts in {time.perf_counter() - t0:.1f}s "
+                    f"({encoder.vocab_size:,} ids)")
+    t0 = time.perf_counter()
+    x_tr = encoder.encode([r.text for r in splits.train])  # tokenized once, reused every epoch
+    x_va = encoder.encode([r.text for r in splits.val])
+    y_tr, y_va = _labels(splits.train), _labels(splits.val)
+    encode_s = time.perf_counter() - t0
+    lengths = np.fromiter((len(s) for s in x_tr), dtype=np.int64, count=len(x_tr))
+
+    model = build_model(cfg.model, encoder.vocab_size).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    history: list[dict] = []
+    best = {"val_loss": math.inf, "epoch": 0}
+    best_state: dict[str, torch.Tensor] | None = None
+    start_epoch, step = 1, 0
+    if resume:
+        st = _load_checkpoint(ckdir, model, opt)
+        history, best, start_epoch, step = st["history"], st["best"], st["epoch"] + 1, st["step"]
+        rng = np.random.default_rng(st["numpy_seed"])
+        best_state = load_file(str(ckdir / "best.safetensors")) if (ckdir / "best.safetensors").exists() else None
+        console.log(f"resuming {run_dir} after epoch {st['epoch']}")
+    console.log(f"training {cfg.model.arch} on {device.type}{' (bf16)' if dtype else ''}: "
+                f"{sum(p.numel() for p in model.parameters()):,} parameters, {len(x_tr):,} train / {len(x_va):,} val")
+
+    interrupted = False
+    bar = Progress(TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("loss {task.fields[loss]:.4f}"), TimeElapsedColumn(), console=console,
+                   disable=not progress, transient=True)
+    try:
+        with bar:
+            for epoch in range(start_epoch, tc.epochs + 1):
+                # ---------------- TRAIN ----------------
+                epoch_seed = int(rng.integers(2**31))
+                batches = bucket_batches(lengths, tc.batch_size, np.random.default_rng(epoch_seed))
+                task = bar.add_task("train", total=len(batches), epoch=epoch, loss=float("nan"))
+                model.train()
+                t0 = time.perf_counter()
+                tot_loss, tot_correct, seen, real_tokens, padded_tokens = 0.0, 0, 0, 0, 0
+                for idx in batches:
+                    ids, lens = collate(x_tr, idx, device)
+                    y = torch.from_numpy(y_tr[idx]).to(device)
+                    with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+                        logits = model(ids, lens).float()
+                    loss = loss_fn(logits, y)
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    if tc.grad_clip > 0:
+                        torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
+                    opt.step()
+                    step += 1
+                    n = len(idx)
+                    tot_loss += loss.item() * n
+                    tot_correct += int(((logits > 0).float() == y).sum())
+                    seen += n
+                    real_tokens += int(lengths[idx].sum())
+                    padded_tokens += ids.numel()
+                    bar.update(task, advance=1, loss=tot_loss / seen)
+                    if tc.max_steps and step >= tc.max_steps:
+                        break
+                train_s = time.perf_counter() - t0
+                bar.remove_task(task)
+                # ---------------- VALIDATE ----------------
+                t1 = time.perf_counter()
+                p_va = 1 / (1 + np.exp(-predict_logits(model, x_va, tc.eval_batch_size, device, dtype)))
+                vm = compute_metrics(y_va, p_va)
+                row = {"epoch": epoch, "train_loss": tot_loss / seen, "train_accuracy": tot_correct / seen,
+                       "val_loss": vm["loss"], "val_accuracy": vm["accuracy"], "train_s": train_s,
+                       "val_s": time.perf_counter() - t1, "padding_share": 1 - real_tokens / padded_tokens,
+                       "steps": step}
+                history.append(row)
+                improved = vm["loss"] < best["val_loss"]
+                if improved:
+                    best = {"val_loss": vm["loss"], "epoch": epoch}
+                    best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+                console.log(f"epoch {epoch}: train loss {row['train_loss']:.4f} acc {row['train_accuracy']:.4f} | "
+                            f"val loss {row['val_loss']:.4f} acc {row['val_accuracy']:.4f} | {train_s:.1f}s"
+                            + (" *" if improved else ""))
+                _write_history(run_dir, history)
+                next_seed = int(rng.integers(2**31))  # reseeding each epoch makes a resumed run identical
+                rng = np.random.default_rng(next_seed)
+                _save_checkpoint(ckdir, model, opt, {"epoch": epoch, "step": step, "history": history, "best": best,
+                                                     "numpy_seed": next_seed}, best_state)
+                if on_epoch:
+                    on_epoch(row)
+                if epoch - best["epoch"] >= tc.patience:
+                    console.log(f"early stopping: no validation improvement for {tc.patience} epochs")
+                    break
+                if tc.max_steps and step >= tc.max_steps:
+                    break
+    except KeyboardInterrupt:
+        interrupted = True
+        done = history[-1]["epoch"] if history else 0
+        console.print(f"[yellow]interrupted; {done} epoch(s) saved in {ckdir}. "
+                      f"Continue with: sentiment-lab train --resume {run_dir}[/yellow]")
+        raise
+
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    metrics = {"best_epoch": best["epoch"], "val": vm_of(model, x_va, y_va, tc.eval_batch_size, device, dtype)}
+    if splits.test:
+        x_te = encoder.encode([r.text for r in splits.test])
+        metrics["test"] = vm_of(model, x_te, _labels(splits.test), tc.eval_batch_size, device, dtype)
+    metrics["timings"] = {"encode_s": encode_s, "train_s": sum(h["train_s"] for h in history)}
+    write_json(run_dir / "metrics.json", metrics)
+    save_pretrained(run_dir / "bundle", model.cpu(), encoder, cfg, metrics, history)
+    return TrainResult(model, encoder, history, metrics, run_dir, best["epoch"], interrupted)
+
+
+def vm_of(model: torch.nn.Module, seqs: list[np.ndarray], y: np.ndarray, batch_size: int, device: torch.device,
+          dtype: torch.dtype | None) -> dict[str, Any]:
+    p = 1 / (1 + np.exp(-predict_logits(model, seqs, batch_size, device, dtype)))
+    m = compute_metrics(y, p)
+    m.pop("classification_report")
+    return m
+
+
+def train(cfg: Config, run_dir: str | Path, resume: bool = False, progress: bool = True,
+          console: Console | None = None) -> TrainResult:
+    """Load the configured data and fit: what `sentiment-lab train` runs."""
+    console = console or Console(stderr=True)
+    t0 = time.perf_counter()
+    splits = load_splits(cfg.data, seed=cfg.train.seed, progress=progress)
+    console.log(f"data: {len(splits.train):,} train, {len(splits.val):,} val, {len(splits.test):,} test "
+                f"({time.perf_counter() - t0:.1f}s)")
+    return fit(cfg, splits, run_dir, resume=resume, progress=progress, console=console)
