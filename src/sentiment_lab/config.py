@@ -20,7 +20,7 @@ from sentiment_lab.errors import ConfigError
 
 @dataclass
 class DataConfig:
-    source: str = "imdb"  # "imdb" (archive/folder/cache) or a CSV/TSV/JSONL/Parquet file
+    source: str = "imdb"  # "imdb" (archive/folder/cache), "synthetic", or a CSV/TSV/JSONL/Parquet file
     path: str | None = None  # archive, aclImdb/ folder or table; None = cache/download
     test_path: str | None = None  # optional separate test table
     text_column: str = "text"

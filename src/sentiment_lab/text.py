@@ -39,9 +39,10 @@ def new_tokenizer(level: str) -> tuple[Tokenizer, trainers.Trainer]:
                                                      pre_tokenizers.Split(_WORD, behavior="isolated")])
         return tok, trainers.WordLevelTrainer
     if level == "bpe":
+        # Byte-level: every byte is in the alphabet, so no text has unknown pieces.
         tok = Tokenizer(models.BPE(unk_token=UNK))
-        tok.pre_tokenizer = pre_tokenizers.Metaspace()
-        tok.decoder = decoders.Metaspace()
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
+        tok.decoder = decoders.ByteLevel()
         return tok, trainers.BpeTrainer
     raise ValueError(f"unknown tokenizer level {level!r}")
 
@@ -87,8 +88,9 @@ class TextEncoder:
             level: str = "word", min_frequency: int = 1) -> "TextEncoder":
         tok, trainer_cls = new_tokenizer(level)
         tok.normalizer = _normalizer()
+        extra = {"initial_alphabet": pre_tokenizers.ByteLevel.alphabet()} if level == "bpe" else {}
         trainer = trainer_cls(vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=[PAD, UNK],
-                              show_progress=False)
+                              show_progress=False, **extra)
         tok.train_from_iterator(texts, trainer)
         return cls(tok, max_len, truncation)
 
@@ -109,12 +111,13 @@ class TextEncoder:
         return self.tokenizer.encode(text, add_special_tokens=False).tokens
 
     def unknown_words(self, text: str) -> list[str]:
-        """Words of `text` (as written) that the vocabulary does not know."""
+        """Words of `text` (as written) that the vocabulary does not know; unknown
+        punctuation is not worth reporting."""
         e = self.tokenizer.encode(text, add_special_tokens=False)
         seen, out = set(), []
         for i, (a, b) in zip(e.ids, e.offsets):
             word = text[a:b]
-            if i == UNK_ID and word not in seen:
+            if i == UNK_ID and word not in seen and any(c.isalnum() for c in word):
                 seen.add(word)
                 out.append(word)
         return out

@@ -47,7 +47,9 @@ def split_train_val(records: list[Record], val_fraction: float, seed: int) -> tu
 
 def load_splits(cfg: DataConfig, seed: int = 42, progress: bool = True) -> Splits:
     """Train/validation/test records as configured; validation always comes out of train."""
-    if cfg.source == "imdb":
+    if cfg.source == "synthetic":  # a tiny learnable corpus: demos and tests, no files needed
+        train, test = make_corpus(cfg.limit or 400, seed=seed), make_corpus(cfg.limit or 400, seed=seed + 1, split="test")
+    elif cfg.source == "imdb":
         records = load_imdb(cfg.path, progress=progress)
         train = [r for r in records if r.split == "train"]
         test = [r for r in records if r.split == "test"]

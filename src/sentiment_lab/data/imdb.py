@@ -117,7 +117,7 @@ def download(dest: Path, url: str = URL, sha256: str | None = SHA256, progress: 
     return dest
 
 
-def resolve(path: str | Path | None, url: str = URL, progress: bool = True) -> Path:
+def resolve(path: str | Path | None, url: str = URL, sha256: str | None = SHA256, progress: bool = True) -> Path:
     """The archive or folder to read: `path` when given, else the cached download."""
     if path is not None:
         p = Path(path).expanduser()
@@ -126,12 +126,12 @@ def resolve(path: str | Path | None, url: str = URL, progress: bool = True) -> P
         return p
     cached = home() / ARCHIVE_NAME
     if not cached.exists():
-        download(cached, url=url, progress=progress)
+        download(cached, url=url, sha256=sha256, progress=progress)
     return cached
 
 
 def load_imdb(path: str | Path | None = None, splits: tuple[str, ...] = ("train", "test"),
-              url: str = URL, progress: bool = True) -> list[Record]:
+              url: str = URL, sha256: str | None = SHA256, progress: bool = True) -> list[Record]:
     """IMDB reviews as records, from an archive, an aclImdb/ folder or the cache."""
-    p = resolve(path, url=url, progress=progress)
+    p = resolve(path, url=url, sha256=sha256, progress=progress)
     return read_folder(p, splits) if p.is_dir() else read_archive(p, splits)

@@ -1,0 +1,68 @@
+"""Shared fixtures: a tiny synthetic corpus, a tiny IMDB-layout archive, and one tiny
+bundle trained once per session (seconds on 2 cores)."""
+from __future__ import annotations
+
+import io
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from sentiment_lab.config import load_config
+from sentiment_lab.data import Splits, make_corpus, split_train_val
+
+SHARED_IMDB = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "imdb" / "aclImdb_v1_labeled.tar.gz"
+
+
+def tiny_config(**overrides: str):
+    base = {"text.vocab_size": "64", "text.max_len": "48", "model.embedding_dim": "16", "model.hidden_size": "16",
+            "train.epochs": "8", "train.batch_size": "32", "train.lr": "0.01", "train.patience": "8",
+            "model.input_dropout": "0.0", "model.recurrent_dropout": "0.0", "model.dropout": "0.0",
+            "data.source": "synthetic"}
+    base.update(overrides)
+    return load_config("seed", [f"{k}={v}" for k, v in base.items()])
+
+
+@pytest.fixture(scope="session")
+def corpus_splits() -> Splits:
+    train, val = split_train_val(make_corpus(400, seed=0), 0.2, seed=0)
+    return Splits(train=train, val=val, test=make_corpus(200, seed=1, split="test"))
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, corpus_splits):
+    from sentiment_lab.train import fit
+
+    run_dir = tmp_path_factory.mktemp("run")
+    return fit(tiny_config(), corpus_splits, run_dir, progress=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle(tiny_run) -> Path:
+    return tiny_run.run_dir / "bundle"
+
+
+def write_imdb_archive(path: Path, n_per_class: int = 6, extra_members: bool = True) -> Path:
+    """A miniature aclImdb_v1.tar.gz in the official layout (plus unsup and .feat noise)."""
+    with tarfile.open(path, "w:gz") as tar:
+        def add(name: str, text: str) -> None:
+            data = text.encode("utf-8")
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+        add("aclImdb/README", "readme")
+        for split in ("train", "test"):
+            for pol, word, stars in (("pos", "great", 9), ("neg", "awful", 2)):
+                for i in range(n_per_class):
+                    add(f"aclImdb/{split}/{pol}/{i}_{stars}.txt", f"A {word} film.<br />Really {word} number {i}.")
+            if extra_members:
+                add(f"aclImdb/{split}/labeledBow.feat", "0:1 1:2")
+        if extra_members:
+            add("aclImdb/train/unsup/0_0.txt", "unlabeled review")
+    return path
+
+
+@pytest.fixture
+def imdb_archive(tmp_path) -> Path:
+    return write_imdb_archive(tmp_path / "aclImdb_v1.tar.gz")

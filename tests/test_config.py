@@ -1,0 +1,50 @@
+import pytest
+
+from sentiment_lab.config import Config, load_config, preset_names
+from sentiment_lab.errors import ConfigError
+
+
+def test_seed_preset_is_the_notebook():
+    cfg = load_config("seed")
+    assert (cfg.text.vocab_size, cfg.text.max_len, cfg.model.embedding_dim, cfg.model.hidden_size) == (5000, 200, 128, 64)
+    assert (cfg.model.input_dropout, cfg.model.recurrent_dropout, cfg.model.dropout) == (0.2, 0.2, 0.5)
+    assert (cfg.train.epochs, cfg.train.batch_size) == (3, 128)
+    assert "seed" in preset_names()
+
+
+def test_overrides_are_typed():
+    cfg = load_config("seed", ["model.hidden_size=128", "model.bidirectional=true", "train.lr=0.003",
+                               "data.limit=none", "text.truncation=head+tail"])
+    assert cfg.model.hidden_size == 128 and cfg.model.bidirectional is True
+    assert cfg.train.lr == 0.003 and cfg.data.limit is None and cfg.text.truncation == "head+tail"
+
+
+@pytest.mark.parametrize("override, message", [
+    ("model.hiden_size=3", "unknown config key model.hiden_size"),
+    ("modle.hidden_size=3", "unknown config section"),
+    ("model.hidden_size=big", "model.hidden_size must be int"),
+    ("model.hidden_size=1.5", "model.hidden_size must be int"),
+    ("text.truncation=middle", "choose one of head, tail, head+tail"),
+    ("model.dropout=1.5", "model.dropout must be in [0, 1)"),
+    ("hidden_size", "must look like section.key=value"),
+])
+def test_bad_overrides_fail_clearly(override, message):
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace(")", r"\)").replace("(", r"\(").replace("+", r"\+")):
+        load_config("seed", [override])
+
+
+def test_toml_file_errors(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[model]\nhidden_size = 'x'\n")
+    with pytest.raises(ConfigError, match="must be int"):
+        load_config(bad)
+    bad.write_text("[model\n")
+    with pytest.raises(ConfigError, match="invalid TOML"):
+        load_config(bad)
+    with pytest.raises(ConfigError, match="unknown preset"):
+        load_config("nope")
+
+
+def test_round_trip_dict():
+    cfg = load_config("seed", ["model.hidden_size=7"])
+    assert Config.from_dict(cfg.to_dict()) == cfg

@@ -1,0 +1,148 @@
+import hashlib
+import http.server
+import tarfile
+import threading
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sentiment_lab.config import DataConfig
+from sentiment_lab.data import load_imdb, load_splits, load_table
+from sentiment_lab.data import imdb as imdb_mod
+from sentiment_lab.errors import DataError
+
+
+def test_archive_records(imdb_archive):
+    recs = load_imdb(imdb_archive)
+    assert len(recs) == 24  # unsup, README and .feat members are ignored
+    r = next(r for r in recs if r.split == "train" and r.label == 1)
+    assert r.rating == 9 and r.id.startswith("train/pos/") and "great" in r.text
+    assert {r.split for r in recs} == {"train", "test"}
+
+
+def test_folder_equals_archive(imdb_archive, tmp_path):
+    with tarfile.open(imdb_archive) as tar:
+        tar.extractall(tmp_path / "x", filter="data")
+    assert load_imdb(tmp_path / "x" / "aclImdb") == load_imdb(imdb_archive)
+    assert load_imdb(tmp_path / "x") == load_imdb(imdb_archive)
+
+
+def test_corrupted_and_truncated_archive(imdb_archive, tmp_path):
+    data = imdb_archive.read_bytes()
+    trunc = tmp_path / "trunc.tar.gz"
+    trunc.write_bytes(data[: len(data) // 2])
+    with pytest.raises(DataError, match="cannot read IMDB archive"):
+        load_imdb(trunc)
+    junk = tmp_path / "junk.tar.gz"
+    junk.write_bytes(b"not an archive at all" * 10)
+    with pytest.raises(DataError, match="cannot read IMDB archive"):
+        load_imdb(junk)
+    with pytest.raises(DataError, match="not found"):
+        load_imdb(tmp_path / "missing.tar.gz")
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    payload = b""
+    cut = False
+
+    def do_GET(self):  # noqa: N802
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(self.payload)))
+        self.end_headers()
+        self.wfile.write(self.payload[: len(self.payload) // 2] if self.cut else self.payload)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server(imdb_archive):
+    _Handler.payload = imdb_archive.read_bytes()
+    _Handler.cut = False
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    t = threading.Thread(target=httpd.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/aclImdb_v1.tar.gz", hashlib.sha256(_Handler.payload).hexdigest()
+    httpd.shutdown()
+
+
+def test_download_to_cache_and_load(server, tmp_path, monkeypatch):
+    url, digest = server
+    monkeypatch.setenv("SENTIMENT_LAB_HOME", str(tmp_path / "home"))
+    recs = load_imdb(None, url=url, sha256=digest, progress=False)
+    assert len(recs) == 24
+    assert (tmp_path / "home" / "aclImdb_v1.tar.gz").exists()
+    assert list((tmp_path / "home").iterdir()) == [tmp_path / "home" / "aclImdb_v1.tar.gz"]  # no .part left
+
+
+def test_download_checksum_mismatch_leaves_nothing(server, tmp_path):
+    url, _ = server
+    with pytest.raises(DataError, match="sha256"):
+        imdb_mod.download(tmp_path / "dl" / "a.tar.gz", url=url, sha256="0" * 64, progress=False)
+    assert list((tmp_path / "dl").iterdir()) == []
+
+
+def test_interrupted_download_leaves_nothing(server, tmp_path):
+    url, digest = server
+    _Handler.cut = True
+    with pytest.raises(DataError):
+        imdb_mod.download(tmp_path / "dl" / "a.tar.gz", url=url, sha256=digest, progress=False)
+    assert list((tmp_path / "dl").iterdir()) == []
+
+
+def test_offline_download_is_a_clear_error(tmp_path):
+    with pytest.raises(DataError, match="cannot download .*offline"):
+        imdb_mod.download(tmp_path / "dl" / "a.tar.gz", url="http://127.0.0.1:9/none.tar.gz", progress=False, timeout=2)
+    assert list((tmp_path / "dl").iterdir()) == []
+
+
+ROWS = pd.DataFrame({"review": ["good film", "bad film", "great", "awful", "fine", "poor"],
+                     "sentiment": ["pos", "negative", "TRUE", "0", "positive", "neg"]})
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".parquet"])
+def test_tables(tmp_path, suffix):
+    path = tmp_path / f"d{suffix}"
+    {".csv": lambda: ROWS.to_csv(path, index=False), ".tsv": lambda: ROWS.to_csv(path, sep="\t", index=False),
+     ".jsonl": lambda: ROWS.to_json(path, orient="records", lines=True),
+     ".parquet": lambda: ROWS.to_parquet(path)}[suffix]()
+    recs = load_table(path, "review", "sentiment")
+    assert [r.label for r in recs] == [1, 0, 1, 0, 1, 0]
+    assert recs[0].text == "good film"
+
+
+def test_star_ratings_with_threshold(tmp_path):
+    path = tmp_path / "stars.csv"
+    pd.DataFrame({"text": ["a", "b", "c"], "stars": [5, 2, 4]}).to_csv(path, index=False)
+    recs = load_table(path, "text", "stars", rating_threshold=4)
+    assert [r.label for r in recs] == [1, 0, 1] and recs[0].rating == 5
+
+
+def test_table_errors_name_file_row_and_value(tmp_path):
+    path = tmp_path / "d.csv"
+    pd.DataFrame({"text": ["a", "b"], "label": ["pos", "maybe"]}).to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"d\.csv: row 2: unknown label 'maybe'"):
+        load_table(path)
+    with pytest.raises(DataError, match=r"no column 'review'; columns are text, label"):
+        load_table(path, text_column="review")
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"text,label\n\xff\xfe,1\n")
+    with pytest.raises(DataError, match="not valid UTF-8"):
+        load_table(bad)
+    with pytest.raises(DataError, match="unknown file type"):
+        load_table(_touch(tmp_path / "d.xml"))
+
+
+def _touch(p: Path) -> Path:
+    p.write_text("x")
+    return p
+
+
+def test_split_is_stratified_and_seeded(imdb_archive):
+    cfg = DataConfig(path=str(imdb_archive), val_fraction=0.5)
+    a, b = load_splits(cfg, seed=3, progress=False), load_splits(cfg, seed=3, progress=False)
+    assert [r.id for r in a.val] == [r.id for r in b.val]
+    assert sum(r.label for r in a.val) == len(a.val) // 2
+    assert not {r.id for r in a.val} & {r.id for r in a.train}
+    assert len(a.test) == 12

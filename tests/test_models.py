@@ -1,0 +1,86 @@
+"""Conformance over every registered architecture: shapes, save/load round trip, packed ==
+padded, a batch of one == the same text inside a batch."""
+import numpy as np
+import pytest
+import torch
+
+from sentiment_lab.config import ModelConfig
+from sentiment_lab.models import REGISTRY, build_model
+from sentiment_lab.text import pad_batch
+
+VOCAB = 50
+VARIANTS = [dict(), dict(bidirectional=True), dict(num_layers=2), dict(pooling="max"), dict(pooling="mean"),
+            dict(bidirectional=True, pooling="mean", num_layers=2)]
+
+
+def _batch(seed=0):
+    rng = np.random.default_rng(seed)
+    seqs = [rng.integers(2, VOCAB, size=n) for n in (7, 1, 12, 3, 12)]
+    ids, lengths = pad_batch(seqs)
+    return torch.from_numpy(ids), torch.from_numpy(lengths)
+
+
+def _model(arch, **kw):
+    torch.manual_seed(0)
+    cfg = ModelConfig(arch=arch, embedding_dim=8, hidden_size=6, **kw)
+    return build_model(cfg, VOCAB).eval()
+
+
+@pytest.mark.parametrize("arch", sorted(REGISTRY))
+@pytest.mark.parametrize("kw", VARIANTS, ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()) or "default")
+def test_conformance(arch, kw, tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    model = _model(arch, **kw)
+    ids, lengths = _batch()
+    with torch.no_grad():
+        model.run_mode = "packed"
+        packed = model(ids, lengths)
+        model.run_mode = "padded"
+        padded = model(ids, lengths)
+        assert packed.shape == (5,)
+        torch.testing.assert_close(packed, padded, atol=1e-6, rtol=1e-5)
+        # a batch of one equals the same text inside a batch
+        one = model(ids[2:3, : lengths[2]], lengths[2:3])
+        torch.testing.assert_close(one, padded[2:3], atol=1e-6, rtol=1e-5)
+        # extra padding changes nothing
+        wide = torch.cat([ids, torch.zeros(5, 9, dtype=ids.dtype)], dim=1)
+        torch.testing.assert_close(model(wide, lengths), padded, atol=1e-6, rtol=1e-5)
+    save_file(model.state_dict(), str(tmp_path / "m.safetensors"))
+    back = _model(arch, **kw)
+    torch.manual_seed(123)
+    for p in back.parameters():
+        torch.nn.init.normal_(p)
+    back.load_state_dict(load_file(str(tmp_path / "m.safetensors")))
+    back.run_mode = "padded"
+    with torch.no_grad():
+        assert torch.equal(back(ids, lengths), padded)
+
+
+def test_padding_never_reaches_the_state():
+    """The notebook's bug: post-padding read by the LSTM. Here the last real token decides."""
+    model = _model("lstm.v1")
+    ids, lengths = _batch()
+    with torch.no_grad():
+        a = model(ids[1:2, :1], lengths[1:2])
+        b = model(torch.tensor([[ids[1, 0]] + [0] * 199]), torch.tensor([1]))
+    torch.testing.assert_close(a, b)
+
+
+def test_dropconnect_only_in_training():
+    model = build_model(ModelConfig(embedding_dim=8, hidden_size=6, recurrent_dropout=0.5, input_dropout=0.0,
+                                    dropout=0.0), VOCAB)
+    ids, lengths = _batch()
+    before = model.rnn.weight_hh_l0.detach().clone()
+    model.train()
+    torch.manual_seed(1)
+    a = model(ids, lengths)
+    torch.manual_seed(2)
+    b = model(ids, lengths)
+    assert not torch.allclose(a, b)  # different recurrent masks
+    assert torch.equal(model.rnn.weight_hh_l0, before)  # the parameter itself is never modified
+    a.sum().backward()
+    assert model.rnn.weight_hh_l0.grad is not None and model.rnn.weight_hh_l0.grad.abs().sum() > 0
+    model.eval()
+    with torch.no_grad():
+        assert torch.equal(model(ids, lengths), model(ids, lengths))
