@@ -1,0 +1,55 @@
+import shutil
+
+import pytest
+
+from sentiment_lab.bundle import load_pretrained, read_meta
+from sentiment_lab.classifier import SentimentClassifier
+from sentiment_lab.errors import BundleError
+
+
+def test_round_trip_identical(tiny_run, tiny_bundle):
+    clf = SentimentClassifier.from_pretrained(tiny_bundle)
+    texts = ["the film was great", "awful plot and dull actors", "it"]
+    again = SentimentClassifier.from_pretrained(tiny_bundle)
+    assert (clf.predict_proba(texts) == again.predict_proba(texts)).all()
+    meta = read_meta(tiny_bundle)
+    assert meta["labels"] == ["negative", "positive"] and meta["config"]["model"]["arch"] == "lstm.v1"
+    card = (tiny_bundle / "README.md").read_text()
+    assert "accuracy" in card and f"{tiny_run.metrics['test']['accuracy']:.4f}" in card
+
+
+@pytest.fixture
+def bundle_copy(tiny_bundle, tmp_path):
+    return shutil.copytree(tiny_bundle, tmp_path / "b")
+
+
+@pytest.mark.parametrize("name", ["model.safetensors", "tokenizer.json", "config.json", "metrics.json"])
+def test_missing_file(bundle_copy, name):
+    (bundle_copy / name).unlink()
+    with pytest.raises(BundleError, match="missing|not a model bundle"):
+        load_pretrained(bundle_copy)
+
+
+def test_truncated_weights(bundle_copy):
+    data = (bundle_copy / "model.safetensors").read_bytes()
+    (bundle_copy / "model.safetensors").write_bytes(data[:-100])
+    with pytest.raises(BundleError, match="model.safetensors does not match its checksum"):
+        load_pretrained(bundle_copy)
+
+
+def test_altered_tokenizer(bundle_copy):
+    p = bundle_copy / "tokenizer.json"
+    p.write_text(p.read_text().replace('"great"', '"grate"'))
+    with pytest.raises(BundleError, match="tokenizer.json does not match"):
+        load_pretrained(bundle_copy)
+
+
+def test_bad_config_json(bundle_copy):
+    (bundle_copy / "config.json").write_text("{not json")
+    with pytest.raises(BundleError, match="not valid JSON"):
+        load_pretrained(bundle_copy)
+
+
+def test_not_a_bundle(tmp_path):
+    with pytest.raises(BundleError, match="not found"):
+        load_pretrained(tmp_path / "nope")

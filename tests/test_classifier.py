@@ -1,0 +1,43 @@
+import numpy as np
+import pytest
+
+from sentiment_lab.classifier import SentimentClassifier
+from sentiment_lab.errors import InputError
+
+
+@pytest.fixture(scope="module")
+def clf(tiny_bundle):
+    return SentimentClassifier.from_pretrained(tiny_bundle)
+
+
+def test_one_text_and_many(clf):
+    one = clf("the film was great")
+    assert set(one) == {"label", "score"} and one["label"] == "positive" and 0.5 <= one["score"] <= 1
+    many = clf(["the film was great", "the plot was awful"])
+    assert [m["label"] for m in many] == ["positive", "negative"]
+    assert many[0] == pytest.approx(one)
+
+
+def test_predict_proba_and_score(clf):
+    texts = ["great", "awful", "a superb story", "a dull scene"]
+    p = clf.predict_proba(texts)
+    assert p.shape == (4, 2) and np.allclose(p.sum(axis=1), 1)
+    assert clf.predict(texts) == ["positive", "negative", "positive", "negative"]
+    assert clf.score(texts, [1, 0, 1, 0]) == 1.0
+
+
+def test_batch_does_not_change_a_prediction(clf):
+    texts = ["the film was great and the actors really wonderful"] + ["awful " * k for k in range(1, 30)]
+    alone = clf.predict_proba(texts[:1])
+    together = clf.predict_proba(texts)[:1]
+    np.testing.assert_allclose(alone, together, atol=1e-6)
+
+
+@pytest.mark.parametrize("bad", ["", "  ", "x" * 1_000_001])
+def test_bad_input(clf, bad):
+    with pytest.raises(InputError):
+        clf(bad)
+
+
+def test_unknown_words(clf):
+    assert clf.unknown_words("the Zorblax film") == ["Zorblax"]

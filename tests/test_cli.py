@@ -1,0 +1,110 @@
+"""The CLI through Typer's CliRunner: every command, and one-line errors for bad input."""
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from sentiment_lab.cli import app
+
+runner = CliRunner()
+
+
+def run(*args, input=None):
+    return runner.invoke(app, [str(a) for a in args], input=input)
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.output
+    for f in fragments:
+        assert f in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("cmd", ["train", "evaluate", "predict", "download"])
+def test_help(cmd):
+    r = run(cmd, "--help")
+    assert r.exit_code == 0 and "Usage" in r.output
+
+
+def test_predict_texts_and_json(tiny_bundle):
+    r = run("predict", "-m", tiny_bundle, "the film was great", "awful Zorblax plot", "--json")
+    assert r.exit_code == 0, r.output
+    rows = [json.loads(line) for line in r.output.splitlines()]
+    assert [x["label"] for x in rows] == ["positive", "negative"]
+    assert rows[1]["unknown_words"] == ["Zorblax"]
+    r = run("predict", "-m", tiny_bundle, "the film was great")
+    assert r.exit_code == 0 and "positive" in r.output
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet", ".tsv"])
+def test_predict_file_to_file(tiny_bundle, tmp_path, suffix):
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"review": ["a great film", "a dull plot"]}).to_csv(src, index=False)
+    out = tmp_path / f"out{suffix}"
+    r = run("predict", "-m", tiny_bundle, "--input", src, "--text-column", "review", "--output", out)
+    assert r.exit_code == 0, r.output
+    df = {".csv": pd.read_csv, ".jsonl": lambda p: pd.read_json(p, lines=True), ".parquet": pd.read_parquet,
+          ".tsv": lambda p: pd.read_csv(p, sep="\t")}[suffix](out)
+    assert df["label"].tolist() == ["positive", "negative"] and set(df.columns) >= {"review", "score", "p_positive"}
+
+
+def test_predict_txt_lines_to_stdout(tiny_bundle, tmp_path):
+    src = tmp_path / "in.txt"
+    src.write_text("a great film\n\na dull plot\n")
+    r = run("predict", "-m", tiny_bundle, "--input", src)
+    assert r.exit_code == 0 and r.output.splitlines()[1:] == ["a great film,positive," + r.output.splitlines()[1].split(",")[-1],
+                                                              r.output.splitlines()[2]]
+    assert "negative" in r.output.splitlines()[2]
+
+
+def test_interactive_loop(tiny_bundle):
+    r = run("predict", "-m", tiny_bundle, "--interactive", input="the film was great\nZorblax awful\n\nquit\n")
+    assert r.exit_code == 0, r.output
+    assert "positive" in r.output and "raw score" in r.output and "unknown words: Zorblax" in r.output
+
+
+def test_bad_inputs_are_one_line_errors(tiny_bundle, tmp_path):
+    assert_one_line_error(run("predict", "-m", tiny_bundle, "   "), "text is empty")
+    assert_one_line_error(run("predict", "-m", tiny_bundle, "x" * 200_000), "limit")
+    assert_one_line_error(run("predict", "-m", tmp_path / "nope", "hi"), "not found")
+    assert_one_line_error(run("predict", "-m", tiny_bundle), "give texts")
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"body": ["x"]}).to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    assert_one_line_error(run("predict", "-m", tiny_bundle, "--input", src, "--output", out), "no column 'text'")
+    assert not out.exists()
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"text\n\xff\xfe\n")
+    assert_one_line_error(run("predict", "-m", tiny_bundle, "--input", bad, "--output", out), "UTF-8")
+    assert not out.exists() and list(tmp_path.glob(".out*")) == []
+
+
+def test_train_and_evaluate_own_csv(tmp_path):
+    from sentiment_lab.data import make_corpus
+
+    recs = make_corpus(300, seed=5)
+    path = tmp_path / "reviews.csv"
+    pd.DataFrame({"review": [r.text for r in recs], "stars": [9 if r.label else 2 for r in recs]}).to_csv(path, index=False)
+    r = run("train", "--data", path, "--text-column", "review", "--label-column", "stars", "--rating-threshold", "7",
+            "--test-data", path, "-o", tmp_path / "run", "--no-progress", "--epochs", "2",
+            "--model.hidden_size", "8", "--set", "model.embedding_dim=8", "--text.vocab_size=64")
+    assert r.exit_code == 0, r.output
+    cfg = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert cfg["model"]["hidden_size"] == 8 and cfg["model"]["embedding_dim"] == 8 and cfg["text"]["vocab_size"] == 64
+    out = tmp_path / "m.json"
+    r = run("evaluate", tmp_path / "run" / "bundle", "--data", path, "--text-column", "review", "--label-column", "stars",
+            "--rating-threshold", "7", "--output", out)
+    assert r.exit_code == 0, r.output
+    assert "Confusion matrix" in r.output and "random predictions" in r.output and "precision" in r.output
+    m = json.loads(out.read_text())
+    assert m["n"] == 300 and 0 <= m["accuracy"] <= 1 and len(m["confusion_matrix"]) == 2
+
+
+def test_train_config_errors(tmp_path):
+    assert_one_line_error(run("train", "--model.hiden_size", "3", "-o", tmp_path / "r"), "unknown config key")
+    assert_one_line_error(run("train", "--set", "model.hidden_size=x", "-o", tmp_path / "r"), "must be int")
+    assert_one_line_error(run("train", "--data", tmp_path / "missing.csv", "-o", tmp_path / "r"), "file not found")
+    assert_one_line_error(run("train", "--resume", tmp_path / "none"), "nothing to resume")

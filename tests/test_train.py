@@ -1,0 +1,70 @@
+import json
+
+import pytest
+from safetensors.torch import load_file
+
+from conftest import tiny_config
+from sentiment_lab.errors import SentimentLabError
+from sentiment_lab.train import fit
+
+
+def test_learns_the_synthetic_task(tiny_run):
+    assert tiny_run.metrics["val"]["accuracy"] >= 0.9
+    assert tiny_run.metrics["test"]["accuracy"] >= 0.9
+
+
+def test_run_directory(tiny_run):
+    d = tiny_run.run_dir
+    for name in ("config.json", "tokenizer.json", "history.json", "history.csv", "metrics.json",
+                 "checkpoint/state.json", "checkpoint/model.safetensors", "checkpoint/optimizer.safetensors",
+                 "bundle/model.safetensors", "bundle/README.md"):
+        assert (d / name).is_file(), name
+    history = json.loads((d / "history.json").read_text())
+    assert [h["epoch"] for h in history] == list(range(1, len(history) + 1))
+    assert {"train_loss", "val_loss", "train_accuracy", "val_accuracy", "train_s"} <= set(history[0])
+    assert (d / "history.csv").read_text().splitlines()[0].startswith("epoch,train_loss")
+    metrics = json.loads((d / "metrics.json").read_text())
+    best = min(history, key=lambda h: h["val_loss"])
+    assert metrics["best_epoch"] == best["epoch"]
+    assert metrics["val"]["loss"] == pytest.approx(best["val_loss"], rel=1e-4)  # the best epoch is what ships
+
+
+def test_seeded_runs_are_identical(tmp_path, corpus_splits):
+    cfg = tiny_config(**{"train.epochs": "2", "model.recurrent_dropout": "0.3", "model.input_dropout": "0.2"})
+    a = fit(cfg, corpus_splits, tmp_path / "a", progress=False)
+    b = fit(cfg, corpus_splits, tmp_path / "b", progress=False)
+    assert a.history[-1]["train_loss"] == b.history[-1]["train_loss"]
+
+
+def test_resume_equals_uninterrupted(tmp_path, corpus_splits):
+    cfg = tiny_config(**{"train.epochs": "3", "model.recurrent_dropout": "0.3", "model.input_dropout": "0.2"})
+    full = fit(cfg, corpus_splits, tmp_path / "full", progress=False)
+    calls = []
+
+    def stop_after_first(row):
+        calls.append(row)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+
+    from sentiment_lab.train import fit as fit_fn
+    with pytest.raises(KeyboardInterrupt):
+        fit_fn(cfg, corpus_splits, tmp_path / "cut", progress=False, on_epoch=stop_after_first)
+    assert json.loads((tmp_path / "cut" / "checkpoint" / "state.json").read_text())["epoch"] == 1
+    resumed = fit(cfg, corpus_splits, tmp_path / "cut", resume=True, progress=False)
+    assert [h["train_loss"] for h in resumed.history] == [h["train_loss"] for h in full.history]
+    a = load_file(str(tmp_path / "full" / "bundle" / "model.safetensors"))
+    b = load_file(str(tmp_path / "cut" / "bundle" / "model.safetensors"))
+    assert all((a[k] == b[k]).all() for k in a)
+
+
+def test_resume_needs_a_checkpoint(tmp_path, corpus_splits):
+    with pytest.raises(SentimentLabError, match="nothing to resume"):
+        fit(tiny_config(), corpus_splits, tmp_path, resume=True, progress=False)
+
+
+def test_early_stopping_and_max_steps(tmp_path, corpus_splits):
+    r = fit(tiny_config(**{"train.max_steps": "3", "train.epochs": "5"}), corpus_splits, tmp_path / "m", progress=False)
+    assert r.history[-1]["steps"] == 3 and len(r.history) == 1
+    r = fit(tiny_config(**{"train.lr": "1e-9", "train.patience": "1", "train.epochs": "6"}), corpus_splits,
+            tmp_path / "p", progress=False)
+    assert len(r.history) < 6
