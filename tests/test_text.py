@@ -15,7 +15,9 @@ def enc():
 
 def test_special_ids_and_normalization(enc):
     assert enc.tokenizer.token_to_id("[PAD]") == PAD_ID and enc.tokenizer.token_to_id("[UNK]") == UNK_ID
-    assert enc.tokens("Terrible,<br />BORING") == ["terrible", ",", "boring"]  # html, lowercase, punctuation
+    assert enc.tokens("Terrible,<br />BORING") == ["terrible", "boring"]  # html, lowercase, punctuation
+    pieces = [p for p, _ in enc.tokenizer.pre_tokenizer.pre_tokenize_str("didn't (like) it... !?")]
+    assert pieces == ["didn't", "like", "it", "!", "?"]
     assert enc.tokens("Très ﬁlm") == ["très", "film"]  # accents kept, NFKC folds the ligature
 
 
