@@ -10,7 +10,8 @@ from sentiment_lab.text import pad_batch
 
 VOCAB = 50
 VARIANTS = [dict(), dict(bidirectional=True), dict(num_layers=2), dict(pooling="max"), dict(pooling="mean"),
-            dict(bidirectional=True, pooling="mean", num_layers=2)]
+            dict(bidirectional=True, pooling="mean", num_layers=2), dict(bidirectional=True, num_layers=3),
+            dict(bidirectional=True, pooling="max")]
 
 
 def _batch(seed=0):
