@@ -11,7 +11,8 @@ from sentiment_lab.text import pad_batch
 VOCAB = 50
 VARIANTS = [dict(), dict(bidirectional=True), dict(num_layers=2), dict(pooling="max"), dict(pooling="mean"),
             dict(bidirectional=True, pooling="mean", num_layers=2), dict(bidirectional=True, num_layers=3),
-            dict(bidirectional=True, pooling="max")]
+            dict(bidirectional=True, pooling="max"), dict(pooling="attention"),
+            dict(bidirectional=True, num_layers=2, pooling="attention")]
 
 
 def _batch(seed=0):
@@ -85,3 +86,16 @@ def test_dropconnect_only_in_training():
     model.eval()
     with torch.no_grad():
         assert torch.equal(model(ids, lengths), model(ids, lengths))
+
+
+def test_attention_weights_are_a_distribution_over_real_tokens():
+    model = _model("lstm.v1", bidirectional=True, pooling="attention")
+    ids, lengths = _batch()
+    with torch.no_grad():
+        w = model.attention_weights(ids, lengths)
+    assert w.shape == ids.shape
+    torch.testing.assert_close(w.sum(dim=1), torch.ones(5))
+    for row, n in zip(w, lengths):
+        assert torch.all(row[:n] > 0) and torch.all(row[n:] == 0)
+    with pytest.raises(ValueError, match="attention"):
+        _model("lstm.v1").attention_weights(ids, lengths)

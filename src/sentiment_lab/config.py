@@ -46,10 +46,11 @@ class ModelConfig:
     hidden_size: int = 64
     num_layers: int = 1
     bidirectional: bool = False
-    pooling: str = "last"  # last | max | mean
+    pooling: str = "last"  # last | max | mean | attention
     input_dropout: float = 0.2  # dropout on the embeddings (Keras LSTM `dropout`)
     recurrent_dropout: float = 0.2  # DropConnect on hidden-to-hidden weights
     dropout: float = 0.5  # before the output layer
+    layer_dropout: float = 0.2  # between stacked layers (num_layers > 1)
 
 
 @dataclass
@@ -94,7 +95,7 @@ class Config:
 CHOICES = {
     "text.level": ("word", "bpe"),
     "text.truncation": ("head", "tail", "head+tail"),
-    "model.pooling": ("last", "max", "mean"),
+    "model.pooling": ("last", "max", "mean", "attention"),
     "train.device": ("auto", "cpu", "cuda", "mps"),
     "train.precision": ("auto", "fp32", "bf16"),
 }

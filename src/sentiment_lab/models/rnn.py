@@ -39,6 +39,22 @@ class LockedDropout(nn.Module):
         return x * mask
 
 
+class AdditiveAttention(nn.Module):
+    """Additive self-attention pooling (Bahdanau et al. 2015; Yang et al. 2016):
+    score_t = v . tanh(W h_t + b), softmax over the real steps only, pooled = sum_t a_t h_t.
+    The weights come back too: they are what the explanation tools show."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.proj = nn.Linear(dim, dim)
+        self.score = nn.Linear(dim, 1, bias=False)
+
+    def forward(self, out: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        scores = self.score(torch.tanh(self.proj(out))).squeeze(-1).masked_fill(~mask, float("-inf"))
+        weights = torch.softmax(scores, dim=1)  # (B, T), zero on padding
+        return torch.bmm(weights.unsqueeze(1), out).squeeze(1), weights
+
+
 class RNNClassifier(nn.Module):
     def __init__(self, cfg: ModelConfig, vocab_size: int, cell: str = "lstm") -> None:
         super().__init__()
@@ -49,9 +65,11 @@ class RNNClassifier(nn.Module):
         self.input_dropout = LockedDropout(cfg.input_dropout)
         self.rnn = CELLS[cell](cfg.embedding_dim, cfg.hidden_size, num_layers=cfg.num_layers,
                                bidirectional=cfg.bidirectional, batch_first=True,
-                               dropout=0.2 if cfg.num_layers > 1 else 0.0)
+                               dropout=cfg.layer_dropout if cfg.num_layers > 1 else 0.0)
+        out_dim = cfg.hidden_size * (2 if cfg.bidirectional else 1)
+        self.attention = AdditiveAttention(out_dim) if cfg.pooling == "attention" else None
         self.dropout = nn.Dropout(cfg.dropout)
-        self.head = nn.Linear(cfg.hidden_size * (2 if cfg.bidirectional else 1), 1)
+        self.head = nn.Linear(out_dim, 1)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -125,6 +143,15 @@ class RNNClassifier(nn.Module):
 
     def encode(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Pooled features (B, D) of right-padded ids (B, T) with true lengths (B,)."""
+        return self._encode(ids, lengths)[0]
+
+    def attention_weights(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Attention weights (B, T) over the tokens (zero on padding); attention pooling only."""
+        if self.attention is None:
+            raise ValueError(f"pooling is {self.cfg.pooling!r}, not 'attention': this model has no attention weights")
+        return self._encode(ids, lengths)[1]
+
+    def _encode(self, ids: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         x = self.input_dropout(self.embedding(ids))  # (B, T, E)
         weights = self._rnn_weights()
         run = (lambda inp: functional_call(self.rnn, weights, (inp,))) if weights else self.rnn
@@ -134,20 +161,22 @@ class RNNClassifier(nn.Module):
             out, h = run(packed)
             if pooling == "last":
                 h = h[0] if isinstance(h, tuple) else h  # (layers*dirs, B, H)
-                return torch.cat([h[-2], h[-1]], dim=1) if self.cfg.bidirectional else h[-1]
+                return (torch.cat([h[-2], h[-1]], dim=1) if self.cfg.bidirectional else h[-1]), None
             out, _ = pad_packed_sequence(out, batch_first=True, total_length=ids.size(1))
         elif self.cfg.bidirectional:
             out, last = self._run_padded_bidirectional(x, lengths, weights)
             if pooling == "last":
-                return last
+                return last, None
         else:
             out, _ = run(x)  # (B, T, H)
             if pooling == "last":
-                return out[torch.arange(out.size(0), device=out.device), lengths.to(out.device) - 1]
+                return out[torch.arange(out.size(0), device=out.device), lengths.to(out.device) - 1], None
         mask = (torch.arange(out.size(1), device=out.device)[None, :] < lengths.to(out.device)[:, None])
         if pooling == "max":
-            return out.masked_fill(~mask[..., None], float("-inf")).amax(dim=1)
-        return (out * mask[..., None]).sum(dim=1) / lengths.to(out.device)[:, None].to(out.dtype)
+            return out.masked_fill(~mask[..., None], float("-inf")).amax(dim=1), None
+        if pooling == "attention":
+            return self.attention(out, mask)
+        return (out * mask[..., None]).sum(dim=1) / lengths.to(out.device)[:, None].to(out.dtype), None
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Logits (B,) of the positive class."""
