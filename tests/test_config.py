@@ -48,3 +48,17 @@ def test_toml_file_errors(tmp_path):
 def test_round_trip_dict():
     cfg = load_config("seed", ["model.hidden_size=7"])
     assert Config.from_dict(cfg.to_dict()) == cfg
+
+
+def test_every_preset_loads_and_comments_every_setting():
+    from importlib import resources
+
+    from sentiment_lab.config import load_config
+
+    files = [f for f in resources.files("sentiment_lab.configs").iterdir() if f.name.endswith(".toml")]
+    assert {"seed", "default", "rnn", "gru", "bilstm", "stacked_lstm", "bilstm_attention"} <= {f.name[:-5] for f in files}
+    for f in files:
+        load_config(f.name[:-5])
+        for line in f.read_text().splitlines():
+            if "=" in line and not line.lstrip().startswith("#"):
+                assert "#" in line, f"{f.name}: setting without a comment: {line}"
