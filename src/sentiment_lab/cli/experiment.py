@@ -1,0 +1,40 @@
+"""`sentiment-lab experiment`: a resumable grid over presets, overrides and seeds."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from sentiment_lab.cli.app import app
+from sentiment_lab.cli.common import console, err_console, user_errors
+from sentiment_lab.cli.train import TABLES
+
+
+@app.command()
+@user_errors
+def experiment(
+    presets: list[str] = typer.Option(["seed"], "--preset", "-p", help="Preset name or TOML file (repeatable)."),
+    grid: list[str] = typer.Option([], "--grid", "-g", help="Axis to sweep: section.key=v1,v2,... (repeatable; "
+                                   "all combinations are run)."),
+    seeds: list[int] = typer.Option([42], "--seed", "-s", help="Seeds (repeatable): mean and std are reported."),
+    data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder or a table (as for train)."),
+    sets: list[str] = typer.Option([], "--set", help="Setting applied to every cell: section.key=value."),
+    out: Path = typer.Option(Path("experiments/default"), "--out", "-o", help="Experiment directory (rerun to resume)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="List the cells and exit."),
+) -> None:
+    """Train every cell of presets x grid x seeds; write results.csv/.md and plots. Rerun to resume."""
+    from sentiment_lab.experiment import plan, run_experiment
+
+    common = list(sets)
+    if data is not None:
+        common.append(f"data.source={data}" if data.lower().endswith(TABLES) else f"data.path={data}")
+    cells = plan(presets, grid, seeds, common)
+    if dry_run:
+        for cell, _ in cells:
+            console.print(cell.key)
+        console.print(f"{len(cells)} runs")
+        return
+    agg = run_experiment(presets, grid, seeds, out, common, on_event=lambda m: err_console.log(m))
+    console.print((out / "results.md").read_text())
+    console.print(f"{len(agg)} configurations, {len(cells)} runs; tables and plots in {out}")

@@ -1,0 +1,57 @@
+"""`experiment`: grid planning, tables, plots, resume (a finished cell is not retrained)."""
+import pandas as pd
+import pytest
+
+from sentiment_lab.errors import ConfigError
+from sentiment_lab.experiment import parse_grid, plan, run_experiment
+
+COMMON = ["data.source=synthetic", "data.limit=160", "text.vocab_size=64", "model.embedding_dim=8",
+          "model.hidden_size=8", "train.epochs=2", "train.batch_size=32", "train.lr=0.01"]
+
+
+def test_parse_grid_is_the_cartesian_product():
+    assert parse_grid(["text.max_len=10,20", "model.hidden_size=4,8,16"])[0] == ["text.max_len=10", "model.hidden_size=4"]
+    assert len(parse_grid(["text.max_len=10,20", "model.hidden_size=4,8,16"])) == 6
+    assert parse_grid([]) == [[]]
+    with pytest.raises(ConfigError, match="grid axis"):
+        parse_grid(["max_len"])
+
+
+def test_plan_validates_every_cell_before_training():
+    with pytest.raises(ConfigError, match="hidden_sise"):
+        plan(["seed"], ["model.hidden_sise=4"], [1], COMMON)
+    cells = plan(["seed", "gru"], ["text.max_len=16,32"], [1, 2], COMMON)
+    assert len(cells) == 8 and len({c.key for c, _ in cells}) == 8
+
+
+def test_run_writes_tables_and_plots_and_resumes(tmp_path):
+    events = []
+    agg = run_experiment(["seed", "bilstm_attention"], ["text.max_len=16,32"], [1, 2], tmp_path, COMMON,
+                         throughput_reviews=50, on_event=events.append)
+    assert len(agg) == 4
+    assert set(agg["seeds"]) == {2}
+    assert agg["test_accuracy_mean"].between(0, 1).all() and (agg["test_accuracy_std"] >= 0).all()
+    assert (agg["predict_reviews_per_s"] > 0).all() and (agg["parameters"] > 0).all()
+    runs = pd.read_csv(tmp_path / "runs.csv")
+    assert len(runs) == 8
+    md = (tmp_path / "results.md").read_text()
+    assert sum(line.startswith("| ") for line in md.splitlines()) == 5  # header + 4 configurations
+    for png in ("accuracy_vs_max_len.png", "accuracy_vs_train_time.png"):
+        assert (tmp_path / png).read_bytes()[:4] == b"\x89PNG"
+    # rerun: nothing retrains, the same numbers come back
+    events.clear()
+    again = run_experiment(["seed", "bilstm_attention"], ["text.max_len=16,32"], [1, 2], tmp_path, COMMON,
+                           throughput_reviews=50, on_event=events.append)
+    assert all("done earlier" in e for e in events)
+    pd.testing.assert_series_equal(again["test_accuracy_mean"], agg["test_accuracy_mean"])
+
+
+def test_cli_dry_run(tmp_path):
+    from typer.testing import CliRunner
+
+    from sentiment_lab.cli import app
+
+    res = CliRunner().invoke(app, ["experiment", "-p", "seed", "-g", "text.max_len=16,32", "-s", "1", "-s", "2",
+                                   "--set", "data.source=synthetic", "--dry-run"])
+    assert res.exit_code == 0, res.output
+    assert "4 runs" in res.output
