@@ -3,12 +3,14 @@ that the padding computed and thrown away stays a few percent of the work."""
 from __future__ import annotations
 
 from contextlib import nullcontext
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
-import torch
 
 from sentiment_lab.text import pad_batch
+
+if TYPE_CHECKING:
+    import torch
 
 
 def bucket_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator,
@@ -26,7 +28,9 @@ def bucket_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generato
     return batches
 
 
-def collate(seqs: Sequence[np.ndarray], idx: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+def collate(seqs: Sequence[np.ndarray], idx: np.ndarray, device: "torch.device") -> tuple["torch.Tensor", "torch.Tensor"]:
+    import torch
+
     ids, lengths = pad_batch([seqs[i] for i in idx])
     return torch.from_numpy(ids).to(device), torch.from_numpy(lengths).to(device)
 
@@ -38,10 +42,19 @@ def sorted_batches(seqs: Sequence[np.ndarray], batch_size: int) -> Iterator[np.n
         yield order[i:i + batch_size]
 
 
-@torch.inference_mode()
-def predict_logits(model: torch.nn.Module, seqs: Sequence[np.ndarray], batch_size: int,
-                   device: torch.device, dtype: torch.dtype | None = None) -> np.ndarray:
+def predict_logits(model: "torch.nn.Module", seqs: Sequence[np.ndarray], batch_size: int,
+                   device: "torch.device", dtype: "torch.dtype | None" = None) -> np.ndarray:
     """Logits for every sequence, in input order."""
+    import torch
+
+    with torch.inference_mode():
+        return _predict_logits(model, seqs, batch_size, device, dtype)
+
+
+def _predict_logits(model: "torch.nn.Module", seqs: Sequence[np.ndarray], batch_size: int,
+                    device: "torch.device", dtype: "torch.dtype | None") -> np.ndarray:
+    import torch
+
     was_training = model.training
     model.eval()
     out = np.empty(len(seqs), dtype=np.float32)

@@ -19,17 +19,17 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
 
 from sentiment_lab import __version__
 from sentiment_lab.config import Config
 from sentiment_lab.errors import BundleError, SentimentLabError
-from sentiment_lab.models import build_model
 from sentiment_lab.text import TextEncoder
+
+if TYPE_CHECKING:  # torch is imported lazily: the NumPy runtime loads bundles without it
+    import torch
 
 FORMAT_VERSION = 1
 CHECKED = ("tokenizer.json", "model.safetensors", "metrics.json", "history.json")
@@ -49,10 +49,12 @@ def write_json(path: Path, obj: Any) -> None:
     os.replace(tmp, path)
 
 
-def save_pretrained(directory: str | Path, model: torch.nn.Module, encoder: TextEncoder, cfg: Config,
+def save_pretrained(directory: str | Path, model: "torch.nn.Module", encoder: TextEncoder, cfg: Config,
                     metrics: dict[str, Any] | None = None, history: list[dict] | None = None,
                     card: str | None = None) -> Path:
     """Write a bundle into a temporary sibling directory, then swap it into place."""
+    from safetensors.torch import save_file
+
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}."))
@@ -104,8 +106,8 @@ def read_meta(directory: str | Path) -> dict[str, Any]:
     return meta
 
 
-def load_pretrained(directory: str | Path) -> tuple[torch.nn.Module, TextEncoder, Config, dict[str, Any]]:
-    """(model in eval mode on CPU, encoder, config, bundle metadata) from a verified bundle."""
+def load_parts(directory: str | Path) -> tuple[Config, TextEncoder, dict[str, Any]]:
+    """(config, encoder, metadata) of a verified bundle, without touching the weights."""
     directory = Path(directory)
     meta = read_meta(directory)
     try:
@@ -113,14 +115,39 @@ def load_pretrained(directory: str | Path) -> tuple[torch.nn.Module, TextEncoder
     except (KeyError, SentimentLabError) as exc:
         raise BundleError(f"{directory}/config.json: bad config: {exc}") from None
     encoder = TextEncoder.load(directory / "tokenizer.json", cfg.text.max_len, cfg.text.truncation)
-    model = build_model(cfg.model, encoder.vocab_size)
+    return cfg, encoder, meta
+
+
+def load_pretrained(directory: str | Path, backend: str = "torch") -> tuple[Any, TextEncoder, Config, dict[str, Any]]:
+    """(model, encoder, config, bundle metadata) from a verified bundle. backend "torch":
+    an RNNClassifier in eval mode on CPU; "numpy": a runtime.NumpyRNN (no torch import)."""
+    directory = Path(directory)
+    cfg, encoder, meta = load_parts(directory)
+    path = directory / "model.safetensors"
     try:
-        state = load_file(str(directory / "model.safetensors"))
-        model.load_state_dict(state)
-    except (SafetensorError, RuntimeError, OSError) as exc:
-        raise BundleError(f"{directory}/model.safetensors does not fit the architecture: {str(exc).splitlines()[0]}") from None
-    model.eval()
+        if backend == "numpy":
+            from sentiment_lab.runtime import NumpyRNN
+
+            model = NumpyRNN.load(cfg.model, path)
+            _check_shapes(model.w, cfg, encoder.vocab_size, directory)
+        else:
+            from safetensors.torch import load_file
+
+            from sentiment_lab.models import build_model
+
+            model = build_model(cfg.model, encoder.vocab_size)
+            model.load_state_dict(load_file(str(path)))
+            model.eval()
+    except (SafetensorError, RuntimeError, OSError, KeyError) as exc:
+        raise BundleError(f"{path} does not fit the architecture: {str(exc).splitlines()[0]}") from None
     return model, encoder, cfg, meta
+
+
+def _check_shapes(state: dict[str, Any], cfg: Config, vocab_size: int, directory: Path) -> None:
+    emb = state.get("embedding.weight")
+    if emb is None or tuple(emb.shape) != (vocab_size, cfg.model.embedding_dim):
+        raise BundleError(f"{directory}/model.safetensors does not fit the architecture: embedding shape "
+                          f"{None if emb is None else tuple(emb.shape)}, expected {(vocab_size, cfg.model.embedding_dim)}")
 
 
 def model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:

@@ -6,6 +6,10 @@
     clf.predict_proba(texts)        -> array (N, 2): P(negative), P(positive)
 
 `score` is the probability of the predicted label, so it is always >= 0.5.
+
+backend="torch" (default) runs the PyTorch model (CPU or GPU, batched); backend="numpy"
+runs the same weights through runtime.NumpyRNN without importing torch: the CLI uses it to
+score a few sentences with a fast cold start.
 """
 from __future__ import annotations
 
@@ -14,9 +18,7 @@ from pathlib import Path
 from typing import Any, Sequence, overload
 
 import numpy as np
-import torch
 
-from sentiment_lab.batching import predict_logits
 from sentiment_lab.bundle import LABELS, load_pretrained
 from sentiment_lab.text import check_text
 
@@ -27,29 +29,41 @@ def default_bundle() -> Path:
 
 
 class SentimentClassifier:
-    def __init__(self, model: torch.nn.Module, encoder: Any, config: Any, meta: dict[str, Any],
-                 batch_size: int = 256) -> None:
-        self.model = model.eval()
+    def __init__(self, model: Any, encoder: Any, config: Any, meta: dict[str, Any],
+                 batch_size: int = 256, backend: str = "torch") -> None:
+        self.model = model
         self.encoder = encoder
         self.config = config
         self.meta = meta
         self.batch_size = batch_size
-        self.device = torch.device("cpu")
+        self.backend = backend
+        self.device: Any = "cpu"
 
     @classmethod
-    def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu") -> "SentimentClassifier":
-        model, encoder, cfg, meta = load_pretrained(path if path is not None else default_bundle())
-        clf = cls(model, encoder, cfg, meta)
-        return clf.to(device)
+    def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu",
+                        backend: str = "torch") -> "SentimentClassifier":
+        if backend not in ("torch", "numpy"):
+            raise ValueError(f"backend must be 'torch' or 'numpy', not {backend!r}")
+        model, encoder, cfg, meta = load_pretrained(path if path is not None else default_bundle(), backend)
+        clf = cls(model, encoder, cfg, meta, backend=backend)
+        return clf.to(device) if backend == "torch" else clf
 
-    def to(self, device: str | torch.device) -> "SentimentClassifier":
+    def to(self, device: "str | Any") -> "SentimentClassifier":
+        import torch
+
+        if self.backend != "torch":
+            raise ValueError("the numpy backend runs on the CPU only")
         self.device = torch.device(device)
         self.model.to(self.device)
         return self
 
     def _logits(self, texts: Sequence[str]) -> np.ndarray:
-        texts = [check_text(t) for t in texts]
-        return predict_logits(self.model, self.encoder.encode(texts), self.batch_size, self.device)
+        seqs = self.encoder.encode([check_text(t) for t in texts])
+        if self.backend == "numpy":
+            return self.model.predict_logits(seqs)
+        from sentiment_lab.batching import predict_logits
+
+        return predict_logits(self.model, seqs, self.batch_size, self.device)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """(N, 2) probabilities, columns in `labels` order: negative, positive."""

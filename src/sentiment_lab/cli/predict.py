@@ -105,7 +105,8 @@ def predict(
 
     if not texts and input is None and not interactive_:
         raise InputError("give texts, --input FILE or --interactive")
-    clf = SentimentClassifier.from_pretrained(bundle)
+    # A few sentences: the NumPy runtime (no torch import, fast cold start). Files: PyTorch.
+    clf = SentimentClassifier.from_pretrained(bundle, backend="torch" if input is not None else "numpy")
     if interactive_:
         interactive(clf)
         return

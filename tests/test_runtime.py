@@ -1,0 +1,50 @@
+"""The NumPy runtime agrees with the PyTorch model on every architecture, and the CLI's
+sentence path does not import torch."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from sentiment_lab.config import ModelConfig
+from sentiment_lab.models import REGISTRY, build_model
+from sentiment_lab.runtime import NumpyRNN
+from sentiment_lab.text import pad_batch
+
+VARIANTS = [dict(), dict(pooling="max"), dict(pooling="mean"), dict(pooling="attention"), dict(num_layers=2),
+            dict(bidirectional=True), dict(bidirectional=True, num_layers=2, pooling="attention"),
+            dict(bidirectional=True, pooling="max")]
+
+
+@pytest.mark.parametrize("arch", sorted(REGISTRY))
+@pytest.mark.parametrize("kw", VARIANTS, ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()) or "default")
+def test_numpy_equals_torch(arch, kw):
+    torch.manual_seed(0)
+    cfg = ModelConfig(arch=arch, embedding_dim=8, hidden_size=6, **kw)
+    model = build_model(cfg, 40).eval()
+    for p in model.parameters():  # larger weights than the init, so that every gate matters
+        torch.nn.init.normal_(p, std=0.5)
+    rng = np.random.default_rng(0)
+    ids, lengths = pad_batch([rng.integers(2, 40, size=n) for n in (7, 1, 12, 3)])
+    with torch.no_grad():
+        expected = model(torch.from_numpy(ids), torch.from_numpy(lengths)).numpy()
+    got = NumpyRNN(cfg, {k: v.numpy() for k, v in model.state_dict().items()}).logits(ids, lengths)
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_classifier_backends_agree(tiny_bundle):
+    from sentiment_lab.classifier import SentimentClassifier
+
+    texts = ["good film", "bad bad film", "an utterly forgettable evening"]
+    a = SentimentClassifier.from_pretrained(tiny_bundle).predict_proba(texts)
+    b = SentimentClassifier.from_pretrained(tiny_bundle, backend="numpy").predict_proba(texts)
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_sentence_prediction_never_imports_torch(tiny_bundle):
+    code = ("import sys; from sentiment_lab.cli import main; sys.argv=['sentiment-lab','predict','-m',sys.argv[1],'good film'];"
+            "\ntry: main()\nexcept SystemExit: pass\nassert 'torch' not in sys.modules, 'torch was imported'")
+    proc = subprocess.run([sys.executable, "-c", code, str(tiny_bundle)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "positive" in proc.stdout or "negative" in proc.stdout
