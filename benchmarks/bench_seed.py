@@ -86,6 +86,15 @@ def one_seed(archive: str, seed: int, run_dir: str, limit: int | None) -> dict:
         clf(SENTENCE)
         lat.append(time.perf_counter() - t0)
     out["single_sentence_ms_median"] = 1e3 * statistics.median(lat)
+    np_clf = SentimentClassifier.from_pretrained(Path(run_dir) / "bundle", backend="numpy")
+    for _ in range(5):
+        np_clf(SENTENCE)
+    lat = []
+    for _ in range(50):
+        t0 = time.perf_counter()
+        np_clf(SENTENCE)
+        lat.append(time.perf_counter() - t0)
+    out["single_sentence_ms_median_numpy"] = 1e3 * statistics.median(lat)
     out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["shipped_check"] = clf(SENTENCE)
     return out
@@ -174,6 +183,7 @@ def summarize(res: dict) -> dict:
                                             for b in (128, 512)),
            "predict_text_reviews_per_s": statistics.median(s["predict_text_reviews_per_s"] for s in seeds),
            "single_sentence_ms_median": statistics.median(s["single_sentence_ms_median"] for s in seeds),
+           "single_sentence_ms_median_numpy": statistics.median(s["single_sentence_ms_median_numpy"] for s in seeds),
            "peak_rss_mib_max": max(s["peak_rss_mib"] for s in seeds),
            "cold_predict_command_s": res["cold_predict_command_s_median"]}
     nb = next((k for k in res["keras"] if k.get("variant") == "notebook" and "epoch_s" in k), None)

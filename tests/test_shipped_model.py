@@ -19,3 +19,11 @@ def test_shipped_bundle_is_small_and_measured():
     metrics = json.loads((d / "metrics.json").read_text())
     assert metrics["test"]["n"] == 25_000  # measured on the full IMDB test split
     assert f"{metrics['test']['accuracy']:.4f}" in (d / "README.md").read_text()
+
+
+def test_shipped_bundle_is_what_the_default_preset_trains():
+    from sentiment_lab.config import Config, load_config
+
+    shipped = Config.from_dict(json.loads((default_bundle() / "config.json").read_text())["config"])
+    shipped.data.path = None
+    assert shipped == load_config("default")

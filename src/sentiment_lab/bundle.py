@@ -46,7 +46,14 @@ def write_json(path: Path, obj: Any) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump(obj, f, indent=2, ensure_ascii=False)
         f.write("\n")
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; bundles get shipped and shared
     os.replace(tmp, path)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def save_pretrained(directory: str | Path, model: "torch.nn.Module", encoder: TextEncoder, cfg: Config,
@@ -70,6 +77,7 @@ def save_pretrained(directory: str | Path, model: "torch.nn.Module", encoder: Te
                 "sha256": {name: _sha256(tmp / name) for name in CHECKED}}
         write_json(tmp / "config.json", meta)
         (tmp / "README.md").write_text(card or model_card(meta, metrics or {}), encoding="utf-8")
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700 directories
         if directory.exists():
             old = directory.with_name(f".{directory.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -165,7 +173,8 @@ def model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
         + (f", limited to {cfg['data']['limit']:,} rows" if cfg['data']['limit'] else "")
         + f"; validation = {cfg['data']['val_fraction']:.0%} of train (stratified, seed {cfg['train']['seed']})",
         f"- Training: {cfg['train']['epochs']} epoch(s) max, batch {cfg['train']['batch_size']}, Adam lr {cfg['train']['lr']}, "
-        f"best epoch on validation loss kept", "",
+        "best epoch on validation loss kept" + (f" (epoch {metrics['best_epoch']})" if metrics.get("best_epoch") else ""),
+        "- Reproduce: `sentiment-lab train --preset CONFIG.toml` with the `config` block of config.json", "",
         "## Measured metrics", "",
     ]
     if test:
