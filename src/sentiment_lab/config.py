@@ -51,6 +51,8 @@ class ModelConfig:
     recurrent_dropout: float = 0.2  # DropConnect on hidden-to-hidden weights
     dropout: float = 0.5  # before the output layer
     layer_dropout: float = 0.2  # between stacked layers (num_layers > 1)
+    pretrained_vectors: str = "none"  # none | word2vec | fasttext: trained on the training split, init the embedding
+    freeze_embeddings: bool = False  # keep pretrained vectors fixed
 
 
 @dataclass
@@ -65,6 +67,8 @@ class TrainConfig:
     device: str = "auto"  # auto | cpu | cuda | mps
     precision: str = "auto"  # auto | fp32 | bf16 (auto = bf16 on CUDA, fp32 on CPU)
     max_steps: int | None = None  # stop after this many optimizer steps (tests)
+    augment: str = "none"  # none, or any of delete,swap,insert,synonym (comma-separated): EDA on training reviews
+    augment_alpha: float = 0.1  # share of a review's tokens each augmentation operation touches
     eval_batch_size: int = 512
 
 
@@ -96,6 +100,7 @@ CHOICES = {
     "text.level": ("word", "bpe"),
     "text.truncation": ("head", "tail", "head+tail"),
     "model.pooling": ("last", "max", "mean", "attention"),
+    "model.pretrained_vectors": ("none", "word2vec", "fasttext"),
     "train.device": ("auto", "cpu", "cuda", "mps"),
     "train.precision": ("auto", "fp32", "bf16"),
 }
@@ -169,6 +174,12 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"data.val_fraction must be in (0, 1), got {cfg.data.val_fraction}")
     if cfg.train.lr <= 0:
         raise ConfigError(f"train.lr must be > 0, got {cfg.train.lr}")
+    ops = {"delete", "swap", "insert", "synonym"}
+    if cfg.train.augment != "none" and not set(cfg.train.augment.split(",")) <= ops:
+        raise ConfigError(f"train.augment={cfg.train.augment!r}: use none or a comma-separated subset of "
+                          f"{', '.join(sorted(ops))}")
+    if not 0.0 < cfg.train.augment_alpha <= 0.5:
+        raise ConfigError(f"train.augment_alpha must be in (0, 0.5], got {cfg.train.augment_alpha}")
 
 
 def preset_names() -> list[str]:

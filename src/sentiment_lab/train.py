@@ -33,7 +33,8 @@ from sentiment_lab.data import Record, Splits, load_splits
 from sentiment_lab.errors import SentimentLabError
 from sentiment_lab.evaluate import compute_metrics
 from sentiment_lab.models import build_model
-from sentiment_lab.text import TextEncoder
+from sentiment_lab.augment import Augmenter
+from sentiment_lab.text import TextEncoder, pad_batch
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -160,8 +161,22 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
     encode_s = time.perf_counter() - t0
     lengths = np.fromiter((len(s) for s in x_tr), dtype=np.int64, count=len(x_tr))
 
-    model = build_model(cfg.model, encoder.vocab_size).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
+    model = build_model(cfg.model, encoder.vocab_size)
+    augmenter = None
+    needs_vectors = cfg.model.pretrained_vectors != "none" or any(
+        op in cfg.train.augment.split(",") for op in ("insert", "synonym"))
+    if needs_vectors:
+        vectors, neighbours = _word_vectors(cfg, splits, encoder, run_dir, resume, console)
+        if cfg.model.pretrained_vectors != "none" and not resume:
+            with torch.no_grad():
+                model.embedding.weight.copy_(torch.from_numpy(vectors))
+    if cfg.model.freeze_embeddings:
+        model.embedding.weight.requires_grad_(False)
+    if cfg.train.augment != "none":
+        augmenter = Augmenter(cfg.train.augment, cfg.train.augment_alpha, cfg.text.max_len, cfg.text.truncation,
+                              neighbours if needs_vectors else None)
+    model = model.to(device)
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=tc.lr, weight_decay=tc.weight_decay)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     history: list[dict] = []
     best = {"val_loss": math.inf, "epoch": 0}
@@ -186,12 +201,17 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
                 # ---------------- TRAIN ----------------
                 epoch_seed = int(rng.integers(2**31))
                 batches = bucket_batches(lengths, tc.batch_size, np.random.default_rng(epoch_seed))
+                aug_rng = np.random.default_rng(epoch_seed + 1)
                 task = bar.add_task("train", total=len(batches), epoch=epoch, loss=float("nan"))
                 model.train()
                 t0 = time.perf_counter()
                 tot_loss, tot_correct, seen, real_tokens, padded_tokens = 0.0, 0, 0, 0, 0
                 for idx in batches:
-                    ids, lens = collate(x_tr, idx, device)
+                    if augmenter is None:
+                        ids, lens = collate(x_tr, idx, device)
+                    else:
+                        ids_np, lens_np = pad_batch([augmenter(x_tr[i], aug_rng) for i in idx])
+                        ids, lens = torch.from_numpy(ids_np).to(device), torch.from_numpy(lens_np).to(device)
                     y = torch.from_numpy(y_tr[idx]).to(device)
                     with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
                         logits = model(ids, lens).float()
@@ -206,7 +226,7 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
                     tot_loss += loss.item() * n
                     tot_correct += int(((logits > 0).float() == y).sum())
                     seen += n
-                    real_tokens += int(lengths[idx].sum())
+                    real_tokens += int(lens.sum())
                     padded_tokens += ids.numel()
                     bar.update(task, advance=1, loss=tot_loss / seen)
                     if tc.max_steps and step >= tc.max_steps:
@@ -258,6 +278,30 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
     write_json(run_dir / "metrics.json", metrics)
     save_pretrained(run_dir / "bundle", model.cpu(), encoder, cfg, metrics, history)
     return TrainResult(model, encoder, history, metrics, run_dir, best["epoch"], interrupted)
+
+
+def _word_vectors(cfg: Config, splits: Splits, encoder: TextEncoder, run_dir: Path, resume: bool,
+                  console: Console) -> tuple[np.ndarray, np.ndarray]:
+    """Word vectors trained on the training split and their neighbour table, saved in the run
+    directory (safetensors) so that a resumed run uses the very same ones."""
+    from safetensors.numpy import load_file as load_np, save_file as save_np
+
+    path = run_dir / "word_vectors.safetensors"
+    if resume and path.exists():
+        saved = load_np(str(path))
+        return saved["vectors"], saved["neighbours"]
+    from sentiment_lab.vectors import nearest_neighbours, train_word_vectors
+
+    t0 = time.perf_counter()
+    kind = cfg.model.pretrained_vectors if cfg.model.pretrained_vectors != "none" else "word2vec"
+    vectors = train_word_vectors([r.text for r in splits.train], encoder, cfg.model.embedding_dim, kind,
+                                 seed=cfg.train.seed)
+    neighbours = nearest_neighbours(vectors)
+    tmp = path.with_suffix(".part")
+    save_np({"vectors": vectors, "neighbours": neighbours}, str(tmp))
+    tmp.replace(path)
+    console.log(f"{kind} vectors trained on the training split in {time.perf_counter() - t0:.1f}s")
+    return vectors, neighbours
 
 
 def vm_of(model: torch.nn.Module, seqs: list[np.ndarray], y: np.ndarray, batch_size: int, device: torch.device,
