@@ -1,0 +1,46 @@
+"""`sentiment-lab challenge`: per-capability accuracy on the built-in challenge suite."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from sentiment_lab.cli.app import app
+from sentiment_lab.cli.common import console, user_errors
+
+
+@app.command()
+@user_errors
+def challenge(
+    bundle: Optional[Path] = typer.Argument(None, help="Model bundle [default: the shipped model]."),
+    suite: Optional[Path] = typer.Option(None, "--suite", help="Your own JSONL suite (text, label, group[, pair])."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the full results as JSON."),
+    show_failures: int = typer.Option(20, "--failures", help="How many failures to list."),
+) -> None:
+    """Accuracy per capability (negation, contrast, sarcasm, typos, ...) and the failures."""
+    from sentiment_lab.bundle import write_json
+    from sentiment_lab.challenge import load_suite, run_challenge
+    from sentiment_lab.classifier import SentimentClassifier
+
+    clf = SentimentClassifier.from_pretrained(bundle, backend="numpy")
+    res = run_challenge(clf, load_suite(suite))
+    table = Table(title=f"challenge suite: {res['accuracy']:.1%} of {res['n']} cases")
+    for col in ("group", "cases", "accuracy"):
+        table.add_column(col, justify="left" if col == "group" else "right")
+    for g, m in sorted(res["groups"].items(), key=lambda kv: kv[1]["accuracy"]):
+        color = "green" if m["accuracy"] >= 0.8 else "yellow" if m["accuracy"] >= 0.5 else "red"
+        table.add_row(g, str(m["n"]), f"[{color}]{m['accuracy']:.0%}[/{color}]")
+    console.print(table)
+    inv = res["invariance"]
+    if inv["pairs"]:
+        console.print(f"invariance: {inv['consistent']}/{inv['pairs']} pairs get the same label")
+    for f in res["failures"][:show_failures]:
+        console.print(f"  [red]✗[/red] {escape('[' + f['group'] + ']')} {escape(repr(f['text']))}: expected {f['label']}, got {f['predicted']} "
+                      f"({f['score']:.0%})", highlight=False)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        write_json(output, res)
+        console.print(f"results written to {output}")
