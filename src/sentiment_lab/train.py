@@ -273,10 +273,19 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
     metrics = {"best_epoch": best["epoch"], "val": vm_of(model, x_va, y_va, tc.eval_batch_size, device, dtype)}
     if splits.test:
         x_te = encoder.encode([r.text for r in splits.test])
-        metrics["test"] = vm_of(model, x_te, _labels(splits.test), tc.eval_batch_size, device, dtype)
+        y_te = _labels(splits.test)
+        metrics["test"] = vm_of(model, x_te, y_te, tc.eval_batch_size, device, dtype)
+        _write_predictions(run_dir / "test_predictions.csv", splits.test, y_te,
+                           1 / (1 + np.exp(-predict_logits(model, x_te, tc.eval_batch_size, device, dtype))), x_te)
     metrics["timings"] = {"encode_s": encode_s, "train_s": sum(h["train_s"] for h in history)}
     write_json(run_dir / "metrics.json", metrics)
     save_pretrained(run_dir / "bundle", model.cpu(), encoder, cfg, metrics, history)
+    try:
+        from sentiment_lab.plots import plot_run
+
+        plot_run(run_dir)
+    except Exception as exc:  # figures are a convenience: never lose a finished run over one
+        console.log(f"[yellow]plots skipped: {exc}[/yellow]")
     return TrainResult(model, encoder, history, metrics, run_dir, best["epoch"], interrupted)
 
 
@@ -302,6 +311,19 @@ def _word_vectors(cfg: Config, splits: Splits, encoder: TextEncoder, run_dir: Pa
     tmp.replace(path)
     console.log(f"{kind} vectors trained on the training split in {time.perf_counter() - t0:.1f}s")
     return vectors, neighbours
+
+
+def _write_predictions(path: Path, records: list[Record], y: np.ndarray, p: np.ndarray,
+                       seqs: list[np.ndarray]) -> None:
+    """Per-review test predictions (id, label, P(positive), tokens read, star rating): the
+    input of the evaluation plots and of error analysis."""
+    tmp = path.with_suffix(".part")
+    with tmp.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "label", "p_positive", "n_tokens", "rating"])
+        for r, yi, pi, s in zip(records, y, p, seqs):
+            w.writerow([r.id, int(yi), f"{pi:.6f}", len(s), "" if r.rating is None else r.rating])
+    tmp.replace(path)
 
 
 def vm_of(model: torch.nn.Module, seqs: list[np.ndarray], y: np.ndarray, batch_size: int, device: torch.device,
