@@ -38,14 +38,17 @@ class SentimentClassifier:
         self.batch_size = batch_size
         self.backend = backend
         self.device: Any = "cpu"
+        self.path: Path | None = None  # the bundle directory, set by from_pretrained
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu",
                         backend: str = "torch") -> "SentimentClassifier":
         if backend not in ("torch", "numpy"):
             raise ValueError(f"backend must be 'torch' or 'numpy', not {backend!r}")
-        model, encoder, cfg, meta = load_pretrained(path if path is not None else default_bundle(), backend)
+        path = Path(path) if path is not None else default_bundle()
+        model, encoder, cfg, meta = load_pretrained(path, backend)
         clf = cls(model, encoder, cfg, meta, backend=backend)
+        clf.path = path  # where it came from: explain reloads a PyTorch copy for a numpy-backend classifier
         return clf.to(device) if backend == "torch" else clf
 
     def to(self, device: "str | Any") -> "SentimentClassifier":
