@@ -9,7 +9,12 @@
 
 backend="torch" (default) runs the PyTorch model (CPU or GPU, batched); backend="numpy"
 runs the same weights through runtime.NumpyRNN without importing torch: the CLI uses it to
-score a few sentences with a fast cold start.
+score a few sentences with a fast cold start. backend="onnx" runs the bundle's exported
+model.onnx through onnxruntime ("onnx-int8": its dynamic-int8 model.int8.onnx; both made by
+`sentiment-lab export`), also without torch. backend="auto" picks "onnx" when onnxruntime is
+installed, the bundle holds a current model.onnx and the device is the CPU, else "torch":
+onnxruntime measured the fastest on CPU both in batches and for one sentence
+(benchmarks/results/onnx_cpu.json).
 """
 from __future__ import annotations
 
@@ -21,6 +26,9 @@ import numpy as np
 
 from sentiment_lab.bundle import LABELS, load_pretrained
 from sentiment_lab.text import check_text
+
+
+BACKENDS = ("torch", "numpy", "onnx", "onnx-int8", "auto")
 
 
 def default_bundle() -> Path:
@@ -43,10 +51,20 @@ class SentimentClassifier:
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu",
                         backend: str = "torch") -> "SentimentClassifier":
-        if backend not in ("torch", "numpy"):
-            raise ValueError(f"backend must be 'torch' or 'numpy', not {backend!r}")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, not {backend!r}")
         path = Path(path) if path is not None else default_bundle()
-        model, encoder, cfg, meta = load_pretrained(path, backend)
+        if backend == "auto":
+            from sentiment_lab.onnx_runtime import exported_file, onnxruntime_available
+
+            onnx_ok = str(device) == "cpu" and onnxruntime_available() and exported_file(path) is not None
+            backend = "onnx" if onnx_ok else "torch"
+        if backend in ("onnx", "onnx-int8"):
+            from sentiment_lab.onnx_runtime import load_onnx
+
+            model, encoder, cfg, meta = load_onnx(path, "int8" if backend == "onnx-int8" else "fp32")
+        else:
+            model, encoder, cfg, meta = load_pretrained(path, backend)
         clf = cls(model, encoder, cfg, meta, backend=backend)
         clf.path = path  # where it came from: explain reloads a PyTorch copy for a numpy-backend classifier
         return clf.to(device) if backend == "torch" else clf
@@ -55,14 +73,14 @@ class SentimentClassifier:
         import torch
 
         if self.backend != "torch":
-            raise ValueError("the numpy backend runs on the CPU only")
+            raise ValueError(f"the {self.backend} backend runs on the CPU only")
         self.device = torch.device(device)
         self.model.to(self.device)
         return self
 
     def _logits(self, texts: Sequence[str]) -> np.ndarray:
         seqs = self.encoder.encode([check_text(t) for t in texts])
-        if self.backend == "numpy":
+        if self.backend != "torch":  # NumPy and onnxruntime runtimes share predict_logits
             return self.model.predict_logits(seqs)
         from sentiment_lab.batching import predict_logits
 

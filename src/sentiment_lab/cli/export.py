@@ -1,0 +1,39 @@
+"""`sentiment-lab export`: a bundle's network as ONNX, for onnxruntime serving on CPU."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from sentiment_lab.cli.app import app
+from sentiment_lab.cli.common import console, user_errors
+from sentiment_lab.errors import InputError
+
+
+@app.command()
+@user_errors
+def export(
+    bundle: Optional[Path] = typer.Argument(None, help="Model bundle [default: the shipped model, needs -o]."),
+    format: str = typer.Option("onnx", "--format", "-f", help="Export format (onnx)."),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o",
+        help="FILE.onnx: standalone file(s), bundle untouched. DIR: a new bundle (copy + ONNX). "
+             "[default: into BUNDLE, listed in its sha256 manifest]"),
+    quantize: Optional[str] = typer.Option(None, "--quantize", "-q",
+                                           help="Also write a dynamic-int8 model (int8): ~4x smaller."),
+) -> None:
+    """Export to ONNX (checked equal to PyTorch before it is installed); then load it with
+    SentimentClassifier.from_pretrained(BUNDLE, backend="onnx") or backend="auto"."""
+    if format != "onnx":
+        raise InputError(f"--format must be onnx, not {format!r}")
+    from sentiment_lab.onnx_export import export_onnx
+
+    result = export_onnx(bundle, output, quantize)
+    table = Table()
+    for col in ("model", "file", "size", "max |logit diff| vs PyTorch"):
+        table.add_column(col)
+    for variant, info in result.items():
+        table.add_row(variant, info["path"], f"{info['bytes'] / 2**20:.1f} MiB", f"{info['max_abs_diff']:.2e}")
+    console.print(table)
