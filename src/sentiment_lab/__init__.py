@@ -18,6 +18,7 @@ _API = {
     "make_corpus": "sentiment_lab.data",
     "compute_metrics": "sentiment_lab.evaluate", "evaluate_bundle": "sentiment_lab.evaluate",
     "fit": "sentiment_lab.train", "train": "sentiment_lab.train",
+    "Explanation": "sentiment_lab.explain",  # explain() itself: from sentiment_lab.explain (the name is the subpackage)
     "save_pretrained": "sentiment_lab.bundle", "load_pretrained": "sentiment_lab.bundle",
 }
 __all__ = sorted(_API) + ["__version__"]

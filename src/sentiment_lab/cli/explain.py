@@ -1,0 +1,54 @@
+"""`sentiment-lab explain [BUNDLE] TEXT`: why the model said what it said about one text."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List
+
+import typer
+
+from sentiment_lab.cli.app import app
+from sentiment_lab.cli.common import console, err_console, user_errors
+from sentiment_lab.errors import InputError
+
+
+def _split_args(args: list[str]) -> tuple[Path | None, str]:
+    """[BUNDLE] TEXT: one argument is the text (shipped model), two are bundle and text."""
+    if len(args) == 1:
+        return None, args[0]
+    if len(args) == 2:
+        if not Path(args[0]).is_dir():
+            raise InputError(f"model bundle not found: {args[0]} (to explain a text of several words, quote it)")
+        return Path(args[0]), args[1]
+    raise InputError(f"expected [BUNDLE] TEXT, got {len(args)} arguments (quote the text)")
+
+
+@app.command()
+@user_errors
+def explain(
+    args: List[str] = typer.Argument(..., metavar="[BUNDLE] TEXT",
+                                     help="Optional model bundle (default: the shipped model), then the text (quoted)."),
+    out_dir: Path = typer.Option(Path("explain_out"), "--out-dir", "-o", help="Where explain.html and explain.png go."),
+    ig_steps: int = typer.Option(32, "--ig-steps", min=1, max=1024, help="Integrated Gradients integration steps."),
+    as_json: bool = typer.Option(False, "--json", help="Print the explanation as JSON instead of coloured tokens."),
+) -> None:
+    """Token attributions (Integrated Gradients, occlusion), the running prediction, and the
+    RNN's gates and hidden states for one text; writes explain.html and explain.png."""
+    from sentiment_lab.classifier import SentimentClassifier
+    from sentiment_lab.explain import explain as explain_text
+    from sentiment_lab.explain.figures import save_png
+    from sentiment_lab.explain.render import render_terminal, save_html
+
+    bundle, text = _split_args(args)
+    if not text.strip():
+        raise InputError("text is empty")
+    clf = SentimentClassifier.from_pretrained(bundle)
+    e = explain_text(clf, text, ig_steps=ig_steps)
+    html = save_html(e, out_dir / "explain.html")
+    png = save_png(e, out_dir / "explain.png")
+    if as_json:
+        typer.echo(json.dumps(e.to_dict(), ensure_ascii=False))
+        err_console.print(f"wrote {html} and {png}", highlight=False)
+    else:
+        console.print(render_terminal(e))
+        console.print(f"wrote {html} and {png}", highlight=False)
