@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
-import tempfile
 from pathlib import Path
 from typing import Optional
 
@@ -12,7 +9,7 @@ import typer
 from rich.table import Table
 
 from sentiment_lab.cli.app import app
-from sentiment_lab.cli.common import console, user_errors
+from sentiment_lab.cli.common import console, err_console, user_errors
 from sentiment_lab.errors import InputError
 
 
@@ -22,47 +19,24 @@ def _row(clf, text: str) -> dict:
     return out
 
 
-def _write_atomic(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def predict_file(clf, input: Path, output: Optional[Path], text_column: str, chunk_rows: int = 10_000,
+                 resume: bool = False, progress: bool = True) -> None:
+    """Stream the file through the model chunk by chunk (streaming.py): constant memory,
+    resumable, the output appearing only when complete."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+    from sentiment_lab.streaming import predict_stream
 
-def predict_file(clf, input: Path, output: Optional[Path], text_column: str) -> None:
-    from sentiment_lab.data.tabular import file_format, read_table
-
-    df = read_table(input)
-    if text_column not in df.columns:
-        if file_format(input) == "txt":
-            text_column = "text"
-        else:
-            raise InputError(f"{input}: no column {text_column!r}; columns are {', '.join(map(str, df.columns))} "
-                             "(choose one with --text-column)")
-    texts = [str(t) for t in df[text_column]]
-    for row, t in enumerate(texts, start=1):
-        if not t.strip():
-            raise InputError(f"{input}: row {row}: empty text")
-    proba = clf.predict_proba(texts)[:, 1]
-    df["label"] = ["positive" if q >= 0.5 else "negative" for q in proba]
-    df["score"] = [float(max(q, 1 - q)) for q in proba]
-    df["p_positive"] = proba
-    if output is None:
-        sys.stdout.write(df[[text_column, "label", "score"]].to_csv(index=False))
-        return
-    fmt = output.suffix.lower()
-    writers = {".csv": lambda p: df.to_csv(p, index=False), ".tsv": lambda p: df.to_csv(p, sep="\t", index=False),
-               ".jsonl": lambda p: df.to_json(p, orient="records", lines=True, force_ascii=False),
-               ".parquet": lambda p: df.to_parquet(p, index=False)}
-    if fmt not in writers:
-        raise InputError(f"--output must end in {', '.join(writers)}, got {output.name!r}")
-    _write_atomic(output, writers[fmt])
-    console.print(f"{len(df):,} predictions written to {output}")
+    bar = Progress(TextColumn("[bold]predict"), BarColumn(), TextColumn("{task.fields[rows]:,} rows"),
+                   TimeElapsedColumn(), TimeRemainingColumn(), console=err_console, transient=True,
+                   disable=not (progress and err_console.is_terminal))
+    with bar:
+        task = bar.add_task("predict", total=None, rows=0)
+        n = predict_stream(clf, input, output, text_column, chunk_rows, resume,
+                           on_progress=lambda done, total, rows: bar.update(task, completed=done, total=total,
+                                                                            rows=rows))
+    if output is not None:
+        console.print(f"{n:,} predictions written to {output}")
 
 
 def interactive(clf) -> None:
@@ -97,21 +71,30 @@ def predict(
     input: Optional[Path] = typer.Option(None, "--input", "-i", help="File of texts: .txt (one per line), CSV, TSV, JSONL or Parquet."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write predictions (.csv, .tsv, .jsonl, .parquet)."),
     text_column: str = typer.Option("text", help="Text column of --input."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted --input/--output run where it stopped."),
+    chunk_size: int = typer.Option(10_000, "--chunk-size", help="Rows read and scored at a time (memory ~ one chunk)."),
+    backend: Optional[str] = typer.Option(
+        None, help="torch, numpy, onnx, onnx-int8 or auto [default: numpy for texts; auto for --input: onnx "
+                   "if the bundle has an export, else torch]."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar for --input (on a terminal)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON lines instead of a table."),
     interactive_: bool = typer.Option(False, "--interactive", help="Type sentences one by one ('quit' ends)."),
 ) -> None:
     """Classify texts with a bundle: label, confidence and the words the model does not know."""
-    from sentiment_lab.classifier import SentimentClassifier
+    from sentiment_lab.classifier import BACKENDS, SentimentClassifier
 
     if not texts and input is None and not interactive_:
         raise InputError("give texts, --input FILE or --interactive")
-    # A few sentences: the NumPy runtime (no torch import, fast cold start). Files: PyTorch.
-    clf = SentimentClassifier.from_pretrained(bundle, backend="torch" if input is not None else "numpy")
+    # A few sentences: the NumPy runtime (no torch import, fast cold start). Files: onnxruntime
+    # if the bundle has an export (the fastest, benchmarks/results/onnx_cpu.json), else PyTorch.
+    if backend is not None and backend not in BACKENDS:
+        raise InputError(f"--backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    clf = SentimentClassifier.from_pretrained(bundle, backend=backend or ("auto" if input is not None else "numpy"))
     if interactive_:
         interactive(clf)
         return
     if input is not None:
-        predict_file(clf, input, output, text_column)
+        predict_file(clf, input, output, text_column, chunk_size, resume, progress)
         return
     rows = [_row(clf, t) for t in texts]
     if as_json:
