@@ -1,0 +1,70 @@
+"""`sentiment-lab serve [BUNDLE]`: the REST API and the web page, on 127.0.0.1 by default."""
+from __future__ import annotations
+
+import errno
+import socket
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from sentiment_lab.cli.app import app
+from sentiment_lab.cli.common import err_console, user_errors
+from sentiment_lab.errors import SentimentLabError
+
+
+def check_port(host: str, port: int) -> None:
+    """Fail with one line before loading anything if the address cannot be bound (uvicorn
+    would only log it after the model has loaded)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise SentimentLabError(f"cannot resolve host {host!r}: {exc.strerror}") from None
+    family, _, _, _, addr = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(addr)
+        except OSError as exc:
+            why = "is already in use" if exc.errno == errno.EADDRINUSE else f"cannot be bound ({exc.strerror})"
+            raise SentimentLabError(f"{host}:{port} {why}; choose another with --port") from None
+
+
+@app.command()
+@user_errors
+def serve(
+    bundle: Optional[Path] = typer.Argument(None, help="Model bundle (default: the shipped model)."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on. The API has no authentication: "
+                             "only use 0.0.0.0 behind a proxy you trust."),
+    port: int = typer.Option(8000, min=0, max=65535, help="TCP port."),
+    backend: str = typer.Option("auto", help="auto (NumPy for small batches, PyTorch for large), numpy, torch or onnx."),
+    threads: Optional[int] = typer.Option(None, min=1, help="Compute threads (default: all cores but one)."),
+    max_batch: int = typer.Option(64, min=1, max=1024, help="Most single-text requests scored in one forward pass."),
+    batch_wait_ms: float = typer.Option(2.0, min=0, max=1000, help="How long to gather requests into a batch."),
+    access_log: bool = typer.Option(True, help="Log every request (off for load tests)."),
+) -> None:
+    """Serve predictions and explanations: REST API under /v1 (docs at /docs) and a web page at /."""
+    import uvicorn
+
+    from sentiment_lab.bundle import read_meta
+    from sentiment_lab.classifier import default_bundle
+    from sentiment_lab.serve import create_app
+    from sentiment_lab.serve.engine import SERVE_BACKENDS
+
+    if backend not in SERVE_BACKENDS:
+        raise SentimentLabError(f"--backend must be one of {', '.join(SERVE_BACKENDS)}, not {backend!r}")
+    path = bundle if bundle is not None else default_bundle()
+    read_meta(path)  # a missing or altered bundle: one line, now, not a traceback from the lifespan
+    if backend == "onnx":
+        from sentiment_lab.onnx_runtime import exported_file, onnxruntime_available
+
+        if not onnxruntime_available() or exported_file(path) is None:
+            raise SentimentLabError(f"--backend onnx needs onnxruntime and a model.onnx in {path} "
+                                    "(make one with `sentiment-lab export`)")
+    check_port(host, port)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err_console.print(f"warning: listening on {host}: anyone who can reach this address can use the API",
+                          highlight=False)
+    application = create_app(bundle, backend=backend, threads=threads, max_batch=max_batch, max_wait_ms=batch_wait_ms)
+    uvicorn.run(application, host=host, port=port, access_log=access_log, log_level="info",
+                timeout_graceful_shutdown=5)

@@ -1,0 +1,76 @@
+"""The classifiers behind the web API, and which one scores a batch of a given size.
+
+Measured on this project's 2-core CPU with one thread each (benchmarks/bench_serve.py,
+"backends" in benchmarks/results/serve_cpu.json): the NumPy runtime scores one sentence
+several times faster than PyTorch (no dispatcher overhead), while PyTorch's fused LSTM
+wins from about 8 sentences on. So backend="auto" keeps both: batches of up to
+`small_batch` texts go to NumPy, larger ones to PyTorch. The two are tested to agree to
+float rounding (tests/test_runtime.py), so a text gets the same answer whichever path the
+batcher picked.
+
+Explanations need gradients, so they run on a third, PyTorch copy of the network that only
+the explain thread touches: Captum hooks the embedding layer during Integrated Gradients,
+which would corrupt predictions running through the same module on the predict thread.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sentiment_lab.classifier import SentimentClassifier, default_bundle
+
+SERVE_BACKENDS = ("auto", "numpy", "torch", "onnx")
+SMALL_BATCH = 4  # auto: NumPy up to this many texts, PyTorch above
+
+
+def default_threads() -> int:
+    """Compute threads for the model: all cores but one, which the event loop needs to parse
+    requests while a batch runs (on 2 cores: 1). More than 8 stop paying for small batches."""
+    return max(1, min(8, (os.cpu_count() or 2) - 1))
+
+
+class Engine:
+    """Loads the bundle once and scores lists of texts (called on the worker thread only)."""
+
+    def __init__(self, bundle: str | Path | None = None, backend: str = "auto", small_batch: int = SMALL_BATCH) -> None:
+        if backend not in SERVE_BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(SERVE_BACKENDS)}, not {backend!r}")
+        self.path = Path(bundle) if bundle is not None else default_bundle()
+        self.backend = backend
+        self.small_batch = small_batch if backend == "auto" else 0
+        if backend == "auto":
+            self.small = SentimentClassifier.from_pretrained(self.path, backend="numpy")
+            self.large = SentimentClassifier.from_pretrained(self.path, backend="torch")
+        else:
+            self.small = self.large = SentimentClassifier.from_pretrained(self.path, backend=backend)
+        self._explainer: SentimentClassifier | None = None
+        self.calls = {"small": 0, "large": 0}
+
+    @property
+    def classifier(self) -> SentimentClassifier:
+        """The classifier whose metadata describes the bundle (all of them share it)."""
+        return self.large
+
+    def backend_for(self, n: int) -> str:
+        return self.small.backend if n <= self.small_batch else self.large.backend
+
+    def predict(self, texts: list[str]) -> list[dict[str, Any]]:
+        """label, score (probability of that label), p_positive and unknown words per text."""
+        which = "small" if len(texts) <= self.small_batch else "large"
+        clf = self.small if which == "small" else self.large
+        self.calls[which] += 1
+        proba = clf.predict_proba(texts)[:, 1]
+        return [{"label": "positive" if p >= 0.5 else "negative", "score": float(max(p, 1 - p)),
+                 "p_positive": float(p), "unknown_words": clf.unknown_words(t)} for t, p in zip(texts, proba)]
+
+    def explain(self, text: str, ig_steps: int = 32, internals: bool = False) -> dict[str, Any]:
+        """explain() on the private PyTorch copy (loaded on first use, on the explain thread)."""
+        from sentiment_lab.explain import explain  # lazy: Captum is only needed here
+
+        if self._explainer is None:
+            self._explainer = SentimentClassifier.from_pretrained(self.path, backend="torch")
+        d = explain(self._explainer, text, ig_steps=ig_steps, internals=internals).to_dict()
+        p = float(d.pop("score"))
+        d.update(p_positive=p, score=max(p, 1 - p))
+        return d
