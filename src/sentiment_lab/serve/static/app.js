@@ -349,11 +349,17 @@ function renderBatch(rows) {
   rows.forEach((r, i) => {
     const tr = document.createElement("tr");
     const cells = [String(i + 1), r.text, t(r.label), pct(r.score), pct(r.p_positive), r.unknown_words.join(", ")];
-    const classes = ["", "text-cell", `label-cell ${r.label}`, "num", "num ppos-col", ""];
+    const classes = ["", "text-cell", `label-cell ${r.label}`, "num", "num ppos-col", "unk-col"];
     cells.forEach((c, j) => {
       const td = document.createElement("td");
       td.textContent = c;
       td.className = classes[j];
+      if (j === 1 && r.unknown_words.length) {  // shown instead of the last column on phones
+        const unk = document.createElement("div");
+        unk.className = "unk-inline";
+        unk.textContent = `${t("colUnknown")}: ${r.unknown_words.join(", ")}`;
+        td.appendChild(unk);
+      }
       tr.appendChild(td);
     });
     body.appendChild(tr);
