@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from sentiment_lab.serve import create_app
 
-EXAMPLES = 12  # per operation and generation mode
+EXAMPLES = 10  # per operation and generation mode
 
 
 @pytest.fixture(scope="module")
