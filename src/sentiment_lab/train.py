@@ -30,6 +30,7 @@ from sentiment_lab.batching import bucket_batches, collate, predict_logits
 from sentiment_lab.bundle import save_pretrained, write_json
 from sentiment_lab.config import Config
 from sentiment_lab.data import Record, Splits, load_splits
+from sentiment_lab.distributed import setup_distributed
 from sentiment_lab.errors import SentimentLabError
 from sentiment_lab.evaluate import compute_metrics
 from sentiment_lab.models import build_model
@@ -136,7 +137,10 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
     run_dir.mkdir(parents=True, exist_ok=True)
     tc = cfg.train
     rng = seed_everything(tc.seed)
-    device = pick_device(tc.device)
+    dist_ctx = setup_distributed(pick_device(tc.device))  # DDP under torchrun (distributed.py), else a no-op
+    device = dist_ctx.device
+    if not dist_ctx.is_main:  # rank 0 alone talks and writes
+        console, progress = Console(quiet=True), False
     dtype = pick_dtype(tc.precision, device)
     ckdir = run_dir / "checkpoint"
     if resume and not (ckdir / "state.json").exists():
@@ -147,11 +151,14 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
             raise SentimentLabError(f"{run_dir} was started with another config; resume with the same settings")
         encoder = TextEncoder.load(run_dir / "tokenizer.json", cfg.text.max_len, cfg.text.truncation)
     else:
-        write_json(run_dir / "config.json", cfg.to_dict())
+        if dist_ctx.is_main:
+            write_json(run_dir / "config.json", cfg.to_dict())
         t0 = time.perf_counter()
-        encoder = TextEncoder.fit((r.text for r in splits.train), cfg.text.vocab_size, cfg.text.max_len,
-                                  cfg.text.truncation, cfg.text.level, cfg.text.min_frequency)
-        encoder.save(run_dir / "tokenizer.json")
+        encoder = dist_ctx.from_main(lambda: TextEncoder.fit(
+            (r.text for r in splits.train), cfg.text.vocab_size, cfg.text.max_len, cfg.text.truncation,
+            cfg.text.level, cfg.text.min_frequency))
+        if dist_ctx.is_main:
+            encoder.save(run_dir / "tokenizer.json")
         console.log(f"tokenizer fitted on {len(splits.train):,} training texts in {time.perf_counter() - t0:.1f}s "
                     f"({encoder.vocab_size:,} ids)")
     t0 = time.perf_counter()
@@ -166,7 +173,7 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
     needs_vectors = cfg.model.pretrained_vectors != "none" or any(
         op in cfg.train.augment.split(",") for op in ("insert", "synonym"))
     if needs_vectors:
-        vectors, neighbours = _word_vectors(cfg, splits, encoder, run_dir, resume, console)
+        vectors, neighbours = dist_ctx.from_main(lambda: _word_vectors(cfg, splits, encoder, run_dir, resume, console))
         if cfg.model.pretrained_vectors != "none" and not resume:
             with torch.no_grad():
                 model.embedding.weight.copy_(torch.from_numpy(vectors))
@@ -191,6 +198,7 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
     console.log(f"training {cfg.model.arch} on {device.type}{' (bf16)' if dtype else ''}: "
                 f"{sum(p.numel() for p in model.parameters()):,} parameters, {len(x_tr):,} train / {len(x_va):,} val")
 
+    net = dist_ctx.wrap(model, tc.seed + start_epoch)  # DDP when distributed; `model` is what gets saved
     interrupted = False
     bar = Progress(TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("loss {task.fields[loss]:.4f}"), TimeElapsedColumn(), console=console,
@@ -200,7 +208,7 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
             for epoch in range(start_epoch, tc.epochs + 1):
                 # ---------------- TRAIN ----------------
                 epoch_seed = int(rng.integers(2**31))
-                batches = bucket_batches(lengths, tc.batch_size, np.random.default_rng(epoch_seed))
+                batches = dist_ctx.shard(bucket_batches(lengths, tc.batch_size, np.random.default_rng(epoch_seed)))
                 aug_rng = np.random.default_rng(epoch_seed + 1)
                 task = bar.add_task("train", total=len(batches), epoch=epoch, loss=float("nan"))
                 model.train()
@@ -214,7 +222,7 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
                         ids, lens = torch.from_numpy(ids_np).to(device), torch.from_numpy(lens_np).to(device)
                     y = torch.from_numpy(y_tr[idx]).to(device)
                     with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-                        logits = model(ids, lens).float()
+                        logits = net(ids, lens).float()
                     loss = loss_fn(logits, y)
                     opt.zero_grad(set_to_none=True)
                     loss.backward()
@@ -232,10 +240,13 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
                     if tc.max_steps and step >= tc.max_steps:
                         break
                 train_s = time.perf_counter() - t0
+                tot_loss, tot_correct, seen, real_tokens, padded_tokens = dist_ctx.all_sum(
+                    [tot_loss, tot_correct, seen, real_tokens, padded_tokens])
                 bar.remove_task(task)
                 # ---------------- VALIDATE ----------------
                 t1 = time.perf_counter()
-                p_va = 1 / (1 + np.exp(-predict_logits(model, x_va, tc.eval_batch_size, device, dtype)))
+                p_va = 1 / (1 + np.exp(-dist_ctx.sharded_logits(
+                    lambda s: predict_logits(model, s, tc.eval_batch_size, device, dtype), x_va)))
                 vm = compute_metrics(y_va, p_va)
                 row = {"epoch": epoch, "train_loss": tot_loss / seen, "train_accuracy": tot_correct / seen,
                        "val_loss": vm["loss"], "val_accuracy": vm["accuracy"], "train_s": train_s,
@@ -249,12 +260,13 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
                 console.log(f"epoch {epoch}: train loss {row['train_loss']:.4f} acc {row['train_accuracy']:.4f} | "
                             f"val loss {row['val_loss']:.4f} acc {row['val_accuracy']:.4f} | {train_s:.1f}s"
                             + (" *" if improved else ""))
-                _write_history(run_dir, history)
                 next_seed = int(rng.integers(2**31))  # reseeding each epoch makes a resumed run identical
                 rng = np.random.default_rng(next_seed)
-                _save_checkpoint(ckdir, model, opt, {"epoch": epoch, "step": step, "history": history, "best": best,
-                                                     "numpy_seed": next_seed}, best_state)
-                if on_epoch:
+                if dist_ctx.is_main:
+                    _write_history(run_dir, history)
+                    _save_checkpoint(ckdir, model, opt, {"epoch": epoch, "step": step, "history": history,
+                                                         "best": best, "numpy_seed": next_seed}, best_state)
+                if on_epoch and dist_ctx.is_main:
                     on_epoch(row)
                 if epoch - best["epoch"] >= tc.patience:
                     console.log(f"early stopping: no validation improvement for {tc.patience} epochs")
@@ -270,6 +282,9 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
 
     if best_state is not None:
         model.load_state_dict(best_state)
+    if not dist_ctx.is_main:  # rank 0 evaluates and writes the bundle
+        dist_ctx.close()
+        return TrainResult(model, encoder, history, {"best_epoch": best["epoch"]}, run_dir, best["epoch"], interrupted)
     metrics = {"best_epoch": best["epoch"], "val": vm_of(model, x_va, y_va, tc.eval_batch_size, device, dtype)}
     if splits.test:
         x_te = encoder.encode([r.text for r in splits.test])
@@ -286,6 +301,7 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
         plot_run(run_dir)
     except Exception as exc:  # figures are a convenience: never lose a finished run over one
         console.log(f"[yellow]plots skipped: {exc}[/yellow]")
+    dist_ctx.close()
     return TrainResult(model, encoder, history, metrics, run_dir, best["epoch"], interrupted)
 
 
