@@ -20,6 +20,8 @@ _API = {
     "fit": "sentiment_lab.train", "train": "sentiment_lab.train",
     "Explanation": "sentiment_lab.explain",  # explain() itself: from sentiment_lab.explain (the name is the subpackage)
     "save_pretrained": "sentiment_lab.bundle", "load_pretrained": "sentiment_lab.bundle",
+    "data_plots": "sentiment_lab.data_plots", "embedding_report": "sentiment_lab.embeddings",
+    "analyze_errors": "sentiment_lab.error_analysis",
     "create_app": "sentiment_lab.serve",
 }
 __all__ = sorted(_API) + ["__version__"]

@@ -1,0 +1,82 @@
+"""`sentiment-lab data-plots`: review lengths vs MAX_LEN, labels per split, vocabulary coverage."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from sentiment_lab.cli.app import app
+from sentiment_lab.cli.common import console, user_errors
+from sentiment_lab.cli.train import TABLES
+from sentiment_lab.errors import ConfigError
+
+
+def _load(data: Optional[str], test_data: Optional[str], text_column: str, label_column: str,
+          rating_threshold: Optional[float]) -> tuple[list, list]:
+    """(train, test) records: the IMDB archive/folder (cached download by default) or the user's tables."""
+    from sentiment_lab.data import load_imdb, load_table
+
+    if data is not None and data.lower().endswith(TABLES):
+        train = load_table(data, text_column, label_column, rating_threshold, split="train")
+        test = load_table(test_data, text_column, label_column, rating_threshold, split="test") if test_data else []
+        return train, test
+    records = load_imdb(data)
+    return [r for r in records if r.split == "train"], [r for r in records if r.split == "test"]
+
+
+@app.command("data-plots")
+@user_errors
+def data_plots(
+    data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive or folder, or a CSV/TSV/JSONL/Parquet "
+                                       "table [default: the cached IMDB archive, downloaded if absent]."),
+    test_data: Optional[str] = typer.Option(None, "--test-data", help="A separate test table (for your own data)."),
+    text_column: str = typer.Option("text", help="Text column of a table."),
+    label_column: str = typer.Option("label", help="Label column of a table."),
+    rating_threshold: Optional[float] = typer.Option(None, help="Star ratings >= this are positive."),
+    bundle: Optional[Path] = typer.Option(None, "--bundle", "-m", help="Bundle whose tokenizer counts the tokens and "
+                                          "whose MAX_LEN and vocabulary are marked [default: the shipped model]."),
+    max_len: Optional[int] = typer.Option(None, "--max-len", help="MAX_LEN to mark [default: the bundle's]."),
+    unit: str = typer.Option("tokens", help="Length unit: tokens (the bundle's tokenizer) | words (whitespace)."),
+    limit: Optional[int] = typer.Option(None, help="Use a seeded, stratified subset of N train and N test reviews."),
+    output: Path = typer.Option(Path("data-plots"), "--output", "-o", help="Output directory."),
+) -> None:
+    """Plots of the data: review lengths vs MAX_LEN, labels per split, vocabulary coverage.
+
+    Review length histogram (with MAX_LEN and the share truncated), labels per split and the
+    vocabulary coverage curve (notebook's 5,000 words and the model's size marked), as PNG and
+    SVG, plus data_summary.json."""
+    from sentiment_lab.bundle import load_parts, write_json
+    from sentiment_lab.classifier import default_bundle
+    from sentiment_lab.data import split_train_val, subsample
+    from sentiment_lab.data_plots import data_plots as make_plots
+
+    if unit not in ("tokens", "words"):
+        raise ConfigError(f"--unit must be tokens or words, got {unit!r}")
+    if max_len is not None and max_len < 1:
+        raise ConfigError(f"--max-len must be a positive number of tokens, got {max_len}")
+    cfg, encoder, meta = load_parts(bundle or default_bundle())
+    train, test = _load(data, test_data, text_column, label_column, rating_threshold)
+    train, test = subsample(train, limit, cfg.train.seed), subsample(test, limit, cfg.train.seed)
+    train, val = split_train_val(train, cfg.data.val_fraction, cfg.train.seed)  # the split `train` would make
+    model_vocab = encoder.vocab_size - 2 if cfg.text.level == "word" else None  # words, without [PAD] and [UNK]
+    summary = make_plots(train, output, test=test, val=val, encoder=encoder if unit == "tokens" else None,
+                         max_len=max_len or cfg.text.max_len, model_vocab=model_vocab)
+    summary["bundle"] = str(bundle or default_bundle())
+    write_json(output / "data_summary.json", summary)
+
+    t = Table(title=f"Data: {summary['n_reviews']:,} training reviews (train + validation)")
+    t.add_column("measure")
+    t.add_column("value", justify="right")
+    t.add_row(f"median length ({summary['length_unit']})", f"{summary['length']['median']:,.0f}")
+    t.add_row(f"90th percentile ({summary['length_unit']})", f"{summary['length']['p90']:,.0f}")
+    t.add_row(f"longer than MAX_LEN {summary['max_len']}", f"{summary['share_truncated']:.1%}")
+    t.add_row("distinct words", f"{summary['distinct_words']:,}")
+    for name, cov in summary["coverage"].items():
+        t.add_row(f"words covered by vocabulary: {name}", f"{cov:.1%}")
+    for split, c in summary["labels"].items():
+        t.add_row(f"{split}: negative / positive", f"{c['negative']:,} / {c['positive']:,}")
+    console.print(t)
+    for name, path in summary["figures"].items():
+        console.print(f"{name}: {path}")
