@@ -20,6 +20,10 @@ _API = {
     "fit": "sentiment_lab.train", "train": "sentiment_lab.train",
     "Explanation": "sentiment_lab.explain",  # explain() itself: from sentiment_lab.explain (the name is the subpackage)
     "save_pretrained": "sentiment_lab.bundle", "load_pretrained": "sentiment_lab.bundle",
+    "get_baseline": "sentiment_lab.baselines", "load_baseline": "sentiment_lab.baselines",
+    "LLMClient": "sentiment_lab.llm", "LLMClassifier": "sentiment_lab.llm", "LLMSettings": "sentiment_lab.llm",
+    "generate_reviews": "sentiment_lab.llm", "run_compare": "sentiment_lab.compare", "build_samples": "sentiment_lab.compare",
+    "build_methods": "sentiment_lab.compare",
     "data_plots": "sentiment_lab.data_plots", "embedding_report": "sentiment_lab.embeddings",
     "analyze_errors": "sentiment_lab.error_analysis",
     "create_app": "sentiment_lab.serve",
