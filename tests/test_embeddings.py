@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from sentiment_lab.cli import app
 from sentiment_lab.embeddings import (EmbeddingTable, embedding_report, export_projector, load_embedding, nearest,
-                                      parse_words, project, word_id)
+                                      orient, parse_words, project, word_id)
 from sentiment_lab.errors import ConfigError
 
 WORDS = "pos:great,wonderful,excellent,brilliant;neg:awful,terrible,boring,dull;ctx:film,movie,plot,story"
@@ -44,6 +44,16 @@ def test_projections_are_seeded():
         project(v, "lle")
     with pytest.raises(ConfigError, match="at least 3"):
         project(v[:2], "pca")
+
+
+def test_orient_keeps_distances_and_puts_first_group_right():
+    from scipy.spatial.distance import pdist
+
+    c = np.array([[-5.0, -5.0], [-4.0, -5.0], [5.0, 5.0], [5.0, 4.0]])  # two clusters on a diagonal
+    out = orient(c, [False, False, True, True])
+    assert np.allclose(pdist(out), pdist(c))
+    assert out[2:, 0].min() > 0 > out[:2, 0].max()  # the first group on the right, along x
+    assert np.ptp(out[:, 1]) < 2  # the clusters' gap lies along x
 
 
 def test_parse_words():
@@ -82,7 +92,7 @@ def test_projector_rows_match_vocabulary(tmp_path):
 
 
 def test_cli(tiny_bundle, tmp_path):
-    res = CliRunner().invoke(app, ["embeddings", str(tiny_bundle), "--words", WORDS + ",zorblax", "--method", "tsne",
+    res = CliRunner().invoke(app, ["embeddings", str(tiny_bundle), "--words", WORDS + ",zorblax", "--method", "pca",
                                    "-k", "2", "-o", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert "Nearest neighbours" in res.output and "zorblax" in res.output

@@ -179,6 +179,7 @@ def data_plots(train: Sequence["Record"], out_dir: str | Path, test: Sequence["R
                                                                   ("p99", 0.99), ("max", 1))},
         "mean_length": float(lengths.mean()),
         "share_truncated": float(np.mean(lengths > max_len)) if max_len else None,
+        f"share_truncated_at_notebook_max_len_{NOTEBOOK_MAX_LEN}": float(np.mean(lengths > NOTEBOOK_MAX_LEN)),
         "labels": {s: {"negative": int(np.sum(np.asarray(v) == 0)), "positive": int(np.sum(np.asarray(v) == 1))}
                    for s, v in labels.items()},
         "distinct_words": int(len(counts)), "running_words": int(counts.sum()),

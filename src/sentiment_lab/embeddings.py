@@ -116,8 +116,8 @@ def nearest(table: EmbeddingTable, ids: Sequence[int], k: int = 8) -> list[list[
 
 
 def project(vectors: np.ndarray, method: str = "tsne", seed: int = 42) -> tuple[np.ndarray, tuple[str, str]]:
-    """(N, 2) coordinates of N vectors and the names of the two axes. Cosine geometry throughout (what `nearest` uses):
-    t-SNE and UMAP with the cosine metric, PCA on unit vectors. t-SNE's perplexity and
+    """(N, 2) coordinates of N vectors and the names of the two axes. Cosine geometry
+    throughout (what `nearest` uses): t-SNE and UMAP with the cosine metric, PCA on unit vectors. t-SNE's perplexity and
     UMAP's neighbourhood shrink with N, since both must stay below the number of points."""
     if method not in METHODS:
         raise ConfigError(f"unknown projection {method!r}; choose one of {', '.join(METHODS)}")
@@ -152,6 +152,22 @@ def project(vectors: np.ndarray, method: str = "tsne", seed: int = 42) -> tuple[
     return coords, (f"UMAP dimension 1 ({reducer.n_neighbors} neighbours)", "UMAP dimension 2")
 
 
+def orient(coords: np.ndarray, first_group: Sequence[bool]) -> np.ndarray:
+    """Rotate a 2-D map onto its principal axes, the first group on the right.
+
+    t-SNE and UMAP maps have no meaningful orientation; rotating them changes no distance.
+    Sentiment embeddings split into two far-apart clusters, and a map left on a diagonal
+    squeezes each into a corner where labels cannot fit; along x, each cluster gets the
+    whole height of the figure."""
+    centred = coords - coords.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    out = centred @ vt.T
+    mask = np.asarray(first_group, dtype=bool)
+    if mask.any() and out[mask, 0].mean() < 0:
+        out[:, 0] = -out[:, 0]
+    return out
+
+
 def draw_map(coords: np.ndarray, words: Sequence[str], groups: Sequence[str], out_dir: str | Path,
              title: str, axis_labels: tuple[str, str] = ("dimension 1", "dimension 2"),
              stem: str = "embedding_map") -> Path:
@@ -182,7 +198,7 @@ def draw_map(coords: np.ndarray, words: Sequence[str], groups: Sequence[str], ou
     except ImportError:  # a fixed offset keeps labels off their own marker at least
         for t in texts:
             t.set_position((t.get_position()[0] + 0.01 * span[0], t.get_position()[1] + 0.01 * span[1]))
-    ax.set_xlabel(axis_labels[0])
+    ax.set_xlabel(f"{axis_labels[0]}  [x and y scaled separately]")
     ax.set_ylabel(axis_labels[1])
     ax.set_title(title)
     ax.legend(title="word group", loc="best", framealpha=0.9)
@@ -254,6 +270,7 @@ def embedding_report(bundle: str | Path | None = None, groups: Mapping[str, Sequ
         raise ConfigError(f"need at least 3 words the vocabulary knows to draw a map; found {words or 'none'}, "
                           f"missing {[w for ws in missing.values() for w in ws]}")
     coords, axes = project(table.matrix[ids], method, seed)
+    coords = orient(coords, [g == labels[0] for g in labels])
     neigh = dict(zip(words, nearest(table, ids, k)))
     rep = EmbeddingReport(words, labels, ids, missing, coords, method, neigh)
     if out_dir is not None:

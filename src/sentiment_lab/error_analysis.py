@@ -132,7 +132,7 @@ def error_rate_figure(by_length: pd.DataFrame, by_rating: pd.DataFrame | None, o
             colors = "tab:blue"
             cut = f"; MAX_LEN {max_len:,}" if max_len else ""
             ax.set_xlabel(f"review length (model tokens before truncation{cut})")
-            ax.set_title("Error rate by review length (equal-count bins)")
+            ax.set_title("Error rate by review length (bins of about equal size)")
         bars = ax.bar([str(b) for b in df["bin"]], 100 * df["error_rate"], color=colors)
         ax.bar_label(bars, labels=[f"{e:,}/{n:,}" for e, n in zip(df["errors"], df["n"])], fontsize=8, padding=2)
         ax.set_ylim(0, max(100 * df["error_rate"].max() * 1.25, 1))

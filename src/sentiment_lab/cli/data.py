@@ -63,7 +63,7 @@ def data_plots(
     model_vocab = encoder.vocab_size - 2 if cfg.text.level == "word" else None  # words, without [PAD] and [UNK]
     summary = make_plots(train, output, test=test, val=val, encoder=encoder if unit == "tokens" else None,
                          max_len=max_len or cfg.text.max_len, model_vocab=model_vocab)
-    summary["bundle"] = str(bundle or default_bundle())
+    summary["bundle"] = str(bundle) if bundle else "the shipped default model"
     write_json(output / "data_summary.json", summary)
 
     t = Table(title=f"Data: {summary['n_reviews']:,} training reviews (train + validation)")
@@ -72,6 +72,7 @@ def data_plots(
     t.add_row(f"median length ({summary['length_unit']})", f"{summary['length']['median']:,.0f}")
     t.add_row(f"90th percentile ({summary['length_unit']})", f"{summary['length']['p90']:,.0f}")
     t.add_row(f"longer than MAX_LEN {summary['max_len']}", f"{summary['share_truncated']:.1%}")
+    t.add_row("longer than the notebook's maxlen 200", f"{summary['share_truncated_at_notebook_max_len_200']:.1%}")
     t.add_row("distinct words", f"{summary['distinct_words']:,}")
     for name, cov in summary["coverage"].items():
         t.add_row(f"words covered by vocabulary: {name}", f"{cov:.1%}")

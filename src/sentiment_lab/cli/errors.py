@@ -90,9 +90,9 @@ def errors(
         t = Table(title=title)
         for col in ("bin", "reviews", "errors", "error rate", "false pos.", "false neg."):
             t.add_column(col, justify="right")
-        for _, r in df.iterrows():
-            t.add_row(str(r["bin"]), f"{r['n']:,}", f"{r['errors']:,}", f"{r['error_rate']:.1%}",
-                      f"{r['false_positives']:,}", f"{r['false_negatives']:,}")
+        for r in df.itertuples(index=False):  # keeps each column's dtype (iterrows would make ints floats)
+            t.add_row(str(r.bin), f"{r.n:,}", f"{r.errors:,}", f"{r.error_rate:.1%}", f"{r.false_positives:,}",
+                      f"{r.false_negatives:,}")
         console.print(t)
     console.print(f"accuracy {res.accuracy:.2%} on {len(res.table):,} reviews"
                   + (f"; {res.attribution_note}" if res.attribution_note else ""))
