@@ -216,3 +216,21 @@ def test_cli(tiny_bundle, tmp_path):
         lines = [ln for ln in r.output.splitlines() if ln.strip()]
         assert r.exit_code == 1 and len(lines) == 1 and lines[0].startswith("error:") and fragment in lines[0], r.output
     assert not (tmp_path / "bad").exists()
+
+
+def test_ig_convergence_flag_and_note():
+    """A delta that is small next to the logit difference passes; a large one is flagged and
+    the terminal/HTML renderings say to raise ig_steps."""
+    from sentiment_lab.explain.core import Explanation
+    from sentiment_lab.explain.render import convergence_note
+
+    def make(attr: list[float], delta: float) -> Explanation:
+        return Explanation(text="a b", label="positive", score=0.9, tokens=["a", "b"], unknown=[False, False],
+                           attributions=attr, occlusion=[0.0, 0.0], trajectory=[0.6, 0.9], attention=None,
+                           gates=None, hidden=None, ig_delta=delta, meta={"ig_steps": 8})
+
+    assert make([1.0, 1.0], 0.01).ig_converged
+    assert make([1.0, 1.0], 0.01).to_dict()["ig_converged"] is True
+    bad = make([1.0, 2.0], 0.8)  # the integral misses 0.8 of a 2.2 logit difference
+    assert not bad.ig_converged
+    assert "now 8" in convergence_note(bad) and "+0.80" in convergence_note(bad)

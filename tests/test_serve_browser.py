@@ -238,10 +238,12 @@ def test_oversize_bodies_are_refused_without_being_read(server):
                        f"Content-Length: {20 << 20}\r\n", iter([mib]))
     assert head.startswith(b"HTTP/1.1 413") and b"the limit is 10 MB" in head
     # chunked, no declared size: counted while streaming, refused soon after the cap
-    chunked = (b"%x\r\n%s\r\n" % (len(mib), mib) for _ in range(20))
+    chunked = (b"%x\r\n%s\r\n" % (len(mib), mib) for _ in range(64))
     head, sent = raw_post(base, "/v1/predict", "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n", chunked)
     assert head.startswith(b"HTTP/1.1 413") and b"exceeds the limit of 2 MB" in head
-    assert sent < 8 << 20  # refused soon after the 2 MB cap, not after 20 MB
+    # refused well before the end of the 64 MB body; the slack is what loopback socket buffers
+    # hold before the answer is seen (9 MB was seen on CI, where the kernel's buffers are larger)
+    assert sent < 32 << 20
     grown = rss_kib(proc.pid) - before
     assert grown < 12 * 1024, f"server memory grew by {grown} KiB"
     assert httpx.get(f"{base}/readyz").status_code == 200

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from sentiment_lab.classifier import SentimentClassifier
 
 # Captum runs ig_steps copies of each sequence through the network with gradients; this caps
-# the token-steps of one such call (memory ~ 4 KB per token-step for a BiLSTM(128)).
+# the token-steps of one forward/backward pass (memory ~ 4 KB per token-step for a BiLSTM(128)).
 _IG_TOKEN_BUDGET = 100_000
 _TORCH_COPIES: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
 
@@ -54,9 +54,18 @@ class Explanation:
     truncated: bool = False  # the text had more tokens than the model reads (max_len)
     meta: dict[str, Any] = field(default_factory=dict)  # architecture, ig_steps, baseline description
 
+    @property
+    def ig_converged(self) -> bool:
+        """False when the IG integral is visibly off: |delta| above 0.05 logit and above 5% of
+        the logit difference it should add up to. Long texts read through max pooling need more
+        steps; raise ig_steps then."""
+        target = abs(sum(self.attributions) - self.ig_delta)
+        return abs(self.ig_delta) <= max(0.05, 0.05 * target)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable; probabilities and attributions to 4 decimals, internals to 3."""
         d = asdict(self)
+        d["ig_converged"] = self.ig_converged
         for key in ("score", "baseline_score", "ig_delta"):
             d[key] = round(float(d[key]), 4)
         for key in ("attributions", "occlusion", "trajectory", "attention"):
@@ -131,13 +140,16 @@ def integrated_gradients(model: "torch.nn.Module", ids: "torch.Tensor", lengths:
     was_training = model.training
     model.eval()  # no dropout, no DropConnect: the network that predicts is the one explained
     baseline = torch.full_like(ids, PAD_ID)
+    B, T = ids.shape
+    per_chunk = max(1, _IG_TOKEN_BUDGET // (B * T))  # steps per forward/backward pass: memory stays bounded
     # cuDNN's RNN backward refuses eval mode; the native CUDA kernels give the same numbers.
     flags = torch.backends.cudnn.flags(enabled=False) if ids.device.type == "cuda" else nullcontext()
     try:
         with flags:
             lig = LayerIntegratedGradients(model, model.embedding)
             attr, delta = lig.attribute(ids, baselines=baseline, additional_forward_args=(lengths,),
-                                        n_steps=steps, return_convergence_delta=True)
+                                        n_steps=steps, return_convergence_delta=True,
+                                        internal_batch_size=B * per_chunk if per_chunk < steps else None)
             with torch.no_grad():
                 base_logit = model(baseline, lengths)
     finally:

@@ -69,6 +69,10 @@ def figure(e: Explanation, rows: Sequence[str] | None = None, max_tokens: int = 
     axes[-1].set_xticks(range(n))
     axes[-1].set_xticklabels(labels, rotation=55, ha="right", rotation_mode="anchor", fontsize=9)
     axes[-1].tick_params(labelbottom=True)
+    if len(axes) > 2:  # a tall figure: repeat the tokens above the top row, where the eye starts
+        axes[0].tick_params(labeltop=True, top=True)
+        for tick in axes[0].get_xticklabels(which="major"):
+            tick.set(rotation=55, ha="left", rotation_mode="anchor", fontsize=9)
     for tick, unk in zip(axes[-1].get_xticklabels(), e.unknown[:n]):
         if unk:
             tick.set_color("#b35900")

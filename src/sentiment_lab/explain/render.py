@@ -63,7 +63,14 @@ def render_terminal(e: Explanation, top: int = 5) -> Any:
                   f"delta {e.ig_delta:+.1e})", style="dim")]
     if unknown:
         lines.insert(5, Text("unknown words (read as [UNK], marked ?): " + ", ".join(unknown), style="yellow"))
+    if not e.ig_converged:
+        lines.append(Text(convergence_note(e), style="yellow"))
     return Group(*lines)
+
+
+def convergence_note(e: Explanation) -> str:
+    return (f"Integrated Gradients has not converged: the attributions miss the logit difference by "
+            f"{e.ig_delta:+.2f}; use more steps (ig_steps / --ig-steps, now {e.meta.get('ig_steps', '?')}).")
 
 
 def _png_data(fig: Any) -> str:
@@ -103,7 +110,8 @@ def render_html(e: Explanation, title: str = "Why this prediction?") -> str:
            "ig_sum": sum(e.attributions), "attention": attention,
            "trajectory_img": _png_data(figure(e, rows=("trajectory",), title=False)),
            "internals_img": _png_data(figure(e, rows=tuple(internals), title=False)) if internals else None,
-           "n_unknown": sum(e.unknown)}
+           "n_unknown": sum(e.unknown),
+           "ig_note": None if e.ig_converged else convergence_note(e)}
     return env.get_template("explain.html.j2").render(**ctx)
 
 
