@@ -140,8 +140,8 @@ def error_rate_figure(by_length: pd.DataFrame, by_rating: pd.DataFrame | None, o
         ax.tick_params(axis="x", labelrotation=30 if name == "length" else 0)
         ax.grid(axis="y", alpha=0.3)
     overall = by_length["errors"].sum() / max(by_length["n"].sum(), 1)
-    fig.suptitle(f"Where the model is wrong: {overall:.1%} errors on {by_length['n'].sum():,} reviews "
-                 "(bar labels: errors/reviews)")
+    fig.suptitle(f"Where the model is wrong: {overall:.1%} errors on {by_length['n'].sum():,} reviews\n"
+                 "(bar labels: errors/reviews)")  # two lines: one panel alone is too narrow for one
     return _save(fig, Path(out_dir), "error_rates")
 
 

@@ -70,9 +70,11 @@ def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> 
 
 
 def evaluation_plots(y: np.ndarray, p: np.ndarray, out_dir: str | Path, lengths: np.ndarray | None = None,
-                     ratings: np.ndarray | None = None) -> dict[str, Any]:
+                     ratings: np.ndarray | None = None, lengths_truncated: bool = False) -> dict[str, Any]:
     """Confusion matrix, ROC, precision-recall, reliability diagram (with ECE), accuracy by
-    review length and by star rating. Returns the paths and the ECE."""
+    review length and by star rating. Returns the paths and the ECE. `lengths` should be
+    untruncated (truncated ones pile every long review into the last bin); say
+    `lengths_truncated=True` when only those are known, and the axis label says so."""
     from sklearn.calibration import calibration_curve
     from sklearn.metrics import ConfusionMatrixDisplay, PrecisionRecallDisplay, RocCurveDisplay
 
@@ -127,9 +129,10 @@ def evaluation_plots(y: np.ndarray, p: np.ndarray, out_dir: str | Path, lengths:
                 counts.append(int(m.sum()))
         fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
         bars = ax.bar(labels, [100 * a for a in accs], color="tab:blue")
-        ax.bar_label(bars, labels=[f"n={c:,}" for c in counts], fontsize=7)
+        # n= inside the bars: above them, a bar at 100% would push its label into the title
+        ax.bar_label(bars, labels=[f"n={c:,}" for c in counts], fontsize=8, padding=-12, color="white")
         ax.set_ylim(min(100 * min(accs) - 10, 80), 100)
-        ax.set_xlabel("review length (tokens, after truncation)")
+        ax.set_xlabel(f"review length (tokens, {'after' if lengths_truncated else 'before'} truncation)")
         ax.set_ylabel("accuracy (%)")
         ax.set_title("Accuracy by review length")
         paths["by_length"] = _save(fig, out_dir, "accuracy_by_length")
@@ -161,6 +164,8 @@ def plot_run(run_dir: str | Path) -> dict[str, Any]:
         import pandas as pd
 
         df = pd.read_csv(preds)
+        full = "n_tokens_full" in df  # runs written before it existed only know the truncated length
         paths.update(evaluation_plots(df["label"].to_numpy(), df["p_positive"].to_numpy(), out,
-                                      df["n_tokens"].to_numpy(), df["rating"].to_numpy()))
+                                      df["n_tokens_full" if full else "n_tokens"].to_numpy(), df["rating"].to_numpy(),
+                                      lengths_truncated=not full))
     return paths

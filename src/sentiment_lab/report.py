@@ -13,10 +13,15 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from sentiment_lab import __version__
-from sentiment_lab.errors import InputError
+from sentiment_lab.errors import DataError, InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sentiment_lab.data import Record
 
 
 def _img(path: Path | str) -> str:
@@ -39,9 +44,11 @@ def _metric_rows(metrics: dict[str, Any]) -> list[tuple[str, str, str]]:
     return [(label, fmt(val.get(key)), fmt(test.get(key))) for key, label in names]
 
 
-def build_context(run_dir: Path, work: Path, challenge: bool = True, embeddings: bool = True,
-                  errors: bool = True) -> dict[str, Any]:
-    """Every figure and table of the report, figures rendered into `work`."""
+def build_context(run_dir: Path, work: Path, records: Sequence["Record"] | None = None, challenge: bool = True,
+                  embeddings: bool = True, errors: bool = True) -> dict[str, Any]:
+    """Every figure and table of the report, figures rendered into `work`. `records`: the
+    test reviews the run was tested on (their texts are not in the run directory); None
+    reloads them from the run's configuration."""
     from sentiment_lab import plots
 
     history = json.loads((run_dir / "history.json").read_text())
@@ -50,7 +57,7 @@ def build_context(run_dir: Path, work: Path, challenge: bool = True, embeddings:
     bundle = run_dir / "bundle"
     preds = run_dir / "test_predictions.csv"
     sections = [
-        _section("Data", lambda: _data_section(run_dir, preds, config, work)),
+        _section("Data", lambda: _data_section(preds, config, metrics, work)),
         _section("Learning curves", lambda: {"images": [_img(plots.learning_curves(history, work, "Learning curves"))]}),
         _section("Metrics", lambda: {"table": {"head": ["Metric", "Validation", "Test"], "rows": _metric_rows(metrics)}}),
         _section("Evaluation: confusion matrix, calibration, slices", lambda: _evaluation_section(preds, work)),
@@ -58,7 +65,7 @@ def build_context(run_dir: Path, work: Path, challenge: bool = True, embeddings:
     if embeddings:
         sections.append(_section("Word embeddings", lambda: _embedding_section(bundle, work)))
     if errors:
-        sections.append(_section("Errors", lambda: _error_section(run_dir, work)))
+        sections.append(_section("Errors", lambda: _error_section(run_dir, config, records, work)))
     if challenge:
         sections.append(_section("Challenge suite", lambda: _challenge_section(bundle)))
     card = (bundle / "README.md").read_text(encoding="utf-8") if (bundle / "README.md").exists() else ""
@@ -78,47 +85,108 @@ def _need(path: Path, what: str) -> Path:
     return path
 
 
-def _data_section(run_dir: Path, preds: Path, config: dict[str, Any], work: Path) -> dict[str, Any]:
+def _predictions(preds: Path) -> "pd.DataFrame":
     import pandas as pd
 
-    from sentiment_lab.data_plots import length_histogram
+    return pd.read_csv(_need(preds, "the run was not tested"), dtype={"id": str})
 
-    df = pd.read_csv(_need(preds, "the run was not tested"))
+
+def _data_section(preds: Path, config: dict[str, Any], metrics: dict[str, Any], work: Path) -> dict[str, Any]:
+    """Test-split statistics, the length histogram against MAX_LEN (untruncated lengths,
+    `n_tokens_full`) and the labels of the validation and test splits."""
+    from sentiment_lab.data_plots import label_distribution, length_histogram
+
+    df = _predictions(preds)
     max_len = int(config["text"]["max_len"])
+    # Runs written before n_tokens_full existed only know the truncated length.
+    full = df["n_tokens_full"] if "n_tokens_full" in df else None
+    cut = (full > max_len).mean() if full is not None else (df["n_tokens"] >= max_len).mean()
     rows = [("Test reviews", f"{len(df):,}"), ("Positive share", f"{df['label'].mean():.1%}"),
-            ("MAX_LEN (tokens read)", f"{max_len}"),
-            ("Reviews cut at MAX_LEN", f"{(df['n_tokens'] >= max_len).mean():.1%}")]
+            ("MAX_LEN (tokens read)", f"{max_len}"), ("Reviews cut at MAX_LEN", f"{cut:.1%}")]
     images = []
-    if "n_tokens_full" in df:
-        images.append(_img(length_histogram(df["n_tokens_full"].to_numpy(), max_len, work)))
+    if full is not None:
+        rows.append(("Median length (tokens, before truncation)", f"{full.median():,.0f}"))
+        images.append(_img(length_histogram(full.to_numpy(), max_len, work, title="Review length (test split)")))
+    labels = {"test": df["label"].to_numpy()}
+    val = metrics.get("val", {}).get("per_class")
+    if val:  # only counts are stored for validation: rebuild a label vector of the same counts
+        labels = {"validation": [0] * val["negative"]["support"] + [1] * val["positive"]["support"], **labels}
+    images.append(_img(label_distribution(labels, work)))
     return {"table": {"head": ["", ""], "rows": rows}, "images": images}
 
 
 def _evaluation_section(preds: Path, work: Path) -> dict[str, Any]:
-    import pandas as pd
-
     from sentiment_lab.plots import evaluation_plots
 
-    df = pd.read_csv(_need(preds, "the run was not tested"))
+    df = _predictions(preds)
+    full = "n_tokens_full" in df  # accuracy by the review's real length, not the part read
     out = evaluation_plots(df["label"].to_numpy(), df["p_positive"].to_numpy(), work,
-                           df["n_tokens"].to_numpy(), df["rating"].to_numpy())
+                           df["n_tokens_full" if full else "n_tokens"].to_numpy(), df["rating"].to_numpy(),
+                           lengths_truncated=not full)
     ece = out.pop("ece", None)
     note = f"Expected calibration error: {ece:.3f} (0 = a 90% confidence is right 90% of the time)." if ece is not None else ""
     return {"images": [_img(p) for p in out.values() if str(p).endswith(".png")], "text": note}
 
 
-def _embedding_section(bundle: Path, work: Path) -> dict[str, Any]:
-    from sentiment_lab.embeddings import embedding_map
+def _embedding_section(bundle: Path, work: Path, n_neighbours: int = 5) -> dict[str, Any]:
+    """PCA map of the notebook's word groups (PCA: fast and deterministic, where t-SNE would
+    take seconds and depend on its perplexity) and each word's nearest neighbours."""
+    from sentiment_lab.embeddings import embedding_report
 
-    result = embedding_map(bundle, out_dir=work)
-    return {"images": [_img(result["png"])],
-            "text": ("Missing from the vocabulary: " + ", ".join(result["missing"])) if result.get("missing") else ""}
+    rep = embedding_report(bundle, method="pca", k=n_neighbours, out_dir=work / "embeddings", top_n=0)
+    missing = [w for ws in rep.missing.values() for w in ws]
+    rows = [(w, g, ", ".join(f"{n} ({c:.2f})" for n, c in rep.neighbours[w])) for w, g in zip(rep.words, rep.groups)]
+    text = f"{len(rep.words)} words found in the vocabulary" + (
+        f"; missing: {', '.join(missing)}." if missing else "; none missing.")
+    return {"images": [_img(rep.paths["map"])], "text": text,
+            "table": {"head": ["Word", "Group", f"{n_neighbours} nearest words (cosine)"], "rows": rows}}
 
 
-def _error_section(run_dir: Path, work: Path) -> dict[str, Any]:
-    from sentiment_lab.error_analysis import report_errors
+def _test_records(config: dict[str, Any]) -> list["Record"]:
+    """The test reviews named by a run's configuration (what `train` loaded)."""
+    from sentiment_lab.config import Config
+    from sentiment_lab.data import load_imdb, load_splits
 
-    return report_errors(run_dir, work)
+    cfg = Config.from_dict(config)
+    if cfg.data.source == "imdb":  # every test review: predictions are matched by id
+        return load_imdb(cfg.data.path, splits=("test",), progress=False)
+    return load_splits(cfg.data, cfg.train.seed, progress=False).test
+
+
+def _error_section(run_dir: Path, config: dict[str, Any], records: Sequence["Record"] | None, work: Path,
+                   n_examples: int = 5) -> dict[str, Any]:
+    """Error rates by length and rating, and the most confident mistakes with the tokens
+    that pushed the model there (Integrated Gradients)."""
+    import pandas as pd
+
+    from sentiment_lab.classifier import SentimentClassifier
+    from sentiment_lab.data_plots import review_lengths
+    from sentiment_lab.error_analysis import analyze_errors, predictions_from_run, shorten, write_report
+
+    recs, p = predictions_from_run(run_dir, records if records is not None else _test_records(config))
+    clf = SentimentClassifier.from_pretrained(run_dir / "bundle")
+    df = _predictions(run_dir / "test_predictions.csv")
+    if "n_tokens_full" in df:  # same ids but other texts (e.g. a regenerated corpus) would mislabel the examples
+        wrong = int((review_lengths([r.text for r in recs], clf.encoder) != df["n_tokens_full"].to_numpy()).sum())
+        if wrong:
+            raise DataError(f"the test reviews found do not match the run's predictions ({wrong:,} of {len(recs):,} "
+                            "differ in length); pass the data the run was tested on (--data)")
+    res = analyze_errors(clf, recs, p, n_examples=n_examples, ig_steps=16)
+    paths = write_report(res, work / "errors", clf.encoder.max_len)
+    rows = []
+    for kind, table in (("false positive", res.false_positives), ("false negative", res.false_negatives)):
+        for _, r in table.iterrows():
+            a = res.attributions.get(r["id"])
+            top = "" if not a else ("+ " + ", ".join(t for t, _ in a["top_positive"]) + " / - "
+                                    + ", ".join(t for t, _ in a["top_negative"]))
+            rows.append((kind, r["id"], "" if pd.isna(r["rating"]) else str(r["rating"]),
+                         f"{r['p_positive']:.3f}", top, shorten(r["text"], 300)))
+    n_err = int((res.table["error"] != "").sum())
+    text = (f"{n_err:,} errors in {len(res.table):,} test reviews (accuracy {res.accuracy:.1%}). The "
+            f"{n_examples} most confident of each kind below; tokens from Integrated Gradients."
+            + (f" {res.attribution_note}" if res.attribution_note else ""))
+    return {"images": [_img(paths["figure"])], "text": text, "table": {
+        "head": ["Error", "Id", "Stars", "P(positive)", "Tokens pushing + / -", "Review (shortened)"], "rows": rows}}
 
 
 def _challenge_section(bundle: Path) -> dict[str, Any]:
@@ -135,8 +203,11 @@ def _challenge_section(bundle: Path) -> dict[str, Any]:
             "table2": {"head": ["Failed case", "Expected", "Predicted"], "rows": fails}}
 
 
-def report(run_dir: str | Path, output: str | Path | None = None, **sections: bool) -> Path:
-    """Write RUN_DIR/report.html (or `output`) atomically and return its path."""
+def report(run_dir: str | Path, output: str | Path | None = None, records: Sequence["Record"] | None = None,
+           **sections: bool) -> Path:
+    """Write RUN_DIR/report.html (or `output`) atomically and return its path. `records`:
+    the run's test reviews, for the error section (default: reloaded from its config).
+    Sections can be left out with challenge=False, embeddings=False, errors=False."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     run_dir = Path(run_dir)
@@ -144,7 +215,7 @@ def report(run_dir: str | Path, output: str | Path | None = None, **sections: bo
         raise InputError(f"{run_dir} is not a run directory: history.json is missing")
     out = Path(output) if output else run_dir / "report.html"
     with tempfile.TemporaryDirectory() as tmp:
-        ctx = build_context(run_dir, Path(tmp), **sections)
+        ctx = build_context(run_dir, Path(tmp), records, **sections)
     env = Environment(loader=PackageLoader("sentiment_lab", "templates"), autoescape=select_autoescape(["html", "j2"]))
     html = env.get_template("report.html.j2").render(**ctx)
     out.parent.mkdir(parents=True, exist_ok=True)

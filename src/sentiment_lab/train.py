@@ -291,7 +291,8 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
         y_te = _labels(splits.test)
         metrics["test"] = vm_of(model, x_te, y_te, tc.eval_batch_size, device, dtype)
         _write_predictions(run_dir / "test_predictions.csv", splits.test, y_te,
-                           1 / (1 + np.exp(-predict_logits(model, x_te, tc.eval_batch_size, device, dtype))), x_te)
+                           1 / (1 + np.exp(-predict_logits(model, x_te, tc.eval_batch_size, device, dtype))), x_te,
+                           encoder)
     metrics["timings"] = {"encode_s": encode_s, "train_s": sum(h["train_s"] for h in history)}
     write_json(run_dir / "metrics.json", metrics)
     save_pretrained(run_dir / "bundle", model.cpu(), encoder, cfg, metrics, history)
@@ -330,15 +331,20 @@ def _word_vectors(cfg: Config, splits: Splits, encoder: TextEncoder, run_dir: Pa
 
 
 def _write_predictions(path: Path, records: list[Record], y: np.ndarray, p: np.ndarray,
-                       seqs: list[np.ndarray]) -> None:
-    """Per-review test predictions (id, label, P(positive), tokens read, star rating): the
-    input of the evaluation plots and of error analysis."""
+                       seqs: list[np.ndarray], encoder: TextEncoder) -> None:
+    """Per-review test predictions (id, label, P(positive), tokens read, tokens before
+    truncation, star rating): the input of the evaluation plots, the report's length
+    histogram and error analysis (n_tokens stops at max_len, so only n_tokens_full shows
+    how much of a review was cut)."""
+    from sentiment_lab.data_plots import review_lengths
+
+    full = review_lengths([r.text for r in records], encoder)
     tmp = path.with_suffix(".part")
     with tmp.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["id", "label", "p_positive", "n_tokens", "rating"])
-        for r, yi, pi, s in zip(records, y, p, seqs):
-            w.writerow([r.id, int(yi), f"{pi:.6f}", len(s), "" if r.rating is None else r.rating])
+        w.writerow(["id", "label", "p_positive", "n_tokens", "n_tokens_full", "rating"])
+        for r, yi, pi, s, n in zip(records, y, p, seqs, full):
+            w.writerow([r.id, int(yi), f"{pi:.6f}", len(s), int(n), "" if r.rating is None else r.rating])
     tmp.replace(path)
 
 

@@ -15,13 +15,19 @@ from sentiment_lab.cli.common import console, user_errors
 def report(
     run_dir: Path = typer.Argument(..., help="A run directory written by `sentiment-lab train`."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="HTML file to write (default RUN_DIR/report.html)."),
+    data: Optional[str] = typer.Option(None, "--data", help="The test data the run was tested on (aclImdb archive/"
+                                       "folder or a labelled table), for the error section [default: from the run's config]."),
+    text_column: str = typer.Option("text", help="Text column of a table."),
+    label_column: str = typer.Option("label", help="Label column of a table."),
     challenge: bool = typer.Option(True, help="Run the challenge suite on the run's bundle."),
-    embeddings: bool = typer.Option(True, help="Include the word-embedding map (t-SNE)."),
-    errors: bool = typer.Option(True, help="Include the most confident errors."),
+    embeddings: bool = typer.Option(True, help="Include the word-embedding map (PCA) and nearest neighbours."),
+    errors: bool = typer.Option(True, help="Include error rates and the most confident errors."),
 ) -> None:
     """Data statistics, learning curves, metrics, confusion matrix, calibration, embedding map,
     errors, challenge results and the model card in one HTML file with every figure embedded."""
+    from sentiment_lab.cli.evaluate import load_records
     from sentiment_lab.report import report as build
 
-    path = build(run_dir, output, challenge=challenge, embeddings=embeddings, errors=errors)
+    records = load_records(data, "test", text_column, label_column, None, None) if data and errors else None
+    path = build(run_dir, output, records, challenge=challenge, embeddings=embeddings, errors=errors)
     console.print(f"report: {path}")
