@@ -149,6 +149,17 @@ def rss_mib(pid: int) -> float:
     return next(int(ln.split()[1]) for ln in open(f"/proc/{pid}/status") if ln.startswith("VmRSS")) / 1024
 
 
+def _complete(data: bytes) -> bool:
+    """A whole HTTP answer: the head, and as many body bytes as its Content-Length says
+    (the server keeps the connection open after some 413s, so EOF cannot be waited for)."""
+    head, sep, body = data.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    length = next((int(ln.split(b":", 1)[1]) for ln in head.split(b"\r\n")
+                   if ln.lower().startswith(b"content-length:")), None)
+    return length is None or len(body) >= length
+
+
 def raw_request(port: int, path: str, headers: str, chunks) -> tuple[str, int]:
     """(status line + body snippet, body bytes sent before the server answered)."""
     sent = 0
@@ -164,7 +175,7 @@ def raw_request(port: int, path: str, headers: str, chunks) -> tuple[str, int]:
             pass
         data = b""
         try:
-            while b"\r\n\r\n" not in data or len(data) < 200:
+            while not _complete(data):
                 part = s.recv(65536)
                 if not part:
                     break

@@ -1,9 +1,10 @@
 """The classifiers behind the web API, and which one scores a batch of a given size.
 
 Measured on this project's 2-core CPU with one thread each (benchmarks/bench_serve.py,
-"backends" in benchmarks/results/serve_cpu.json): the NumPy runtime scores one sentence
-several times faster than PyTorch (no dispatcher overhead), while PyTorch's fused LSTM
-wins from about 8 sentences on. So backend="auto" keeps both: batches of up to
+"backends_ms_per_forward" in benchmarks/results/serve_cpu.json, shipped BiLSTM): the NumPy
+runtime scores one sentence in 1.36 ms against PyTorch's 2.42 ms (no dispatcher overhead),
+two in 2.98 vs 3.05 ms, while PyTorch's fused LSTM wins from 4 sentences on (3.49 vs 3.73
+ms; 19.9 vs 29.7 ms at 64). So backend="auto" keeps both: batches of up to
 `small_batch` texts go to NumPy, larger ones to PyTorch. The two are tested to agree to
 float rounding (tests/test_runtime.py), so a text gets the same answer whichever path the
 batcher picked.
@@ -21,7 +22,7 @@ from typing import Any
 from sentiment_lab.classifier import SentimentClassifier, default_bundle
 
 SERVE_BACKENDS = ("auto", "numpy", "torch", "onnx")
-SMALL_BATCH = 4  # auto: NumPy up to this many texts, PyTorch above
+SMALL_BATCH = 2  # auto: NumPy up to this many texts, PyTorch above (measured crossover)
 
 
 def default_threads() -> int:
