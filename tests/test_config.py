@@ -26,6 +26,7 @@ def test_overrides_are_typed():
     ("model.hidden_size=1.5", "model.hidden_size must be int"),
     ("text.truncation=middle", "choose one of head, tail, head+tail"),
     ("model.dropout=1.5", "model.dropout must be in [0, 1)"),
+    ("model.layer_dropout=1.5", "model.layer_dropout must be in [0, 1)"),
     ("hidden_size", "must look like section.key=value"),
 ])
 def test_bad_overrides_fail_clearly(override, message):

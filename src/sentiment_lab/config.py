@@ -166,7 +166,7 @@ def validate(cfg: Config) -> None:
             raise ConfigError(f"{name} must be > 0, got {value}")
     if cfg.text.vocab_size < 3:
         raise ConfigError("text.vocab_size must be >= 3 ([PAD], [UNK] and one word)")
-    for name in ("input_dropout", "recurrent_dropout", "dropout"):
+    for name in ("input_dropout", "recurrent_dropout", "dropout", "layer_dropout"):
         p = getattr(cfg.model, name)
         if not 0.0 <= p < 1.0:
             raise ConfigError(f"model.{name} must be in [0, 1), got {p}")
