@@ -57,7 +57,7 @@ def test_every_preset_loads_and_comments_every_setting():
     from sentiment_lab.config import load_config
 
     files = [f for f in resources.files("sentiment_lab.configs").iterdir() if f.name.endswith(".toml")]
-    assert {"seed", "default", "rnn", "gru", "bilstm", "stacked_lstm", "bilstm_attention"} <= {f.name[:-5] for f in files}
+    assert {"seed", "default", "best", "rnn", "gru", "bilstm", "stacked_lstm", "bilstm_attention"} <= {f.name[:-5] for f in files}
     for f in files:
         load_config(f.name[:-5])
         for line in f.read_text().splitlines():
