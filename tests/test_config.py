@@ -63,3 +63,18 @@ def test_every_preset_loads_and_comments_every_setting():
         for line in f.read_text().splitlines():
             if "=" in line and not line.lstrip().startswith("#"):
                 assert "#" in line, f"{f.name}: setting without a comment: {line}"
+
+
+def test_every_public_name_is_the_object_not_a_module():
+    """`from sentiment_lab import X` must give the function/class, even after every submodule
+    has been imported (importing a submodule binds its name on the package, which would shadow
+    a public function of the same name). Run in a fresh interpreter: import order matters."""
+    import subprocess
+    import sys
+
+    code = ("import importlib, types, sentiment_lab as s\n"
+            "for n in s._API: importlib.import_module(s._API[n])\n"
+            "bad = [n for n in s._API if isinstance(getattr(s, n), types.ModuleType)]\n"
+            "print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"

@@ -17,14 +17,14 @@ _API = {
     "load_imdb": "sentiment_lab.data", "load_splits": "sentiment_lab.data", "load_table": "sentiment_lab.data",
     "make_corpus": "sentiment_lab.data",
     "compute_metrics": "sentiment_lab.evaluate", "evaluate_bundle": "sentiment_lab.evaluate",
-    "fit": "sentiment_lab.train", "train": "sentiment_lab.train",
+    "fit": "sentiment_lab.train",  # train() itself: from sentiment_lab.train (the name is the module)
     "Explanation": "sentiment_lab.explain",  # explain() itself: from sentiment_lab.explain (the name is the subpackage)
     "save_pretrained": "sentiment_lab.bundle", "load_pretrained": "sentiment_lab.bundle",
     "get_baseline": "sentiment_lab.baselines", "load_baseline": "sentiment_lab.baselines",
     "LLMClient": "sentiment_lab.llm", "LLMClassifier": "sentiment_lab.llm", "LLMSettings": "sentiment_lab.llm",
     "generate_reviews": "sentiment_lab.llm", "run_compare": "sentiment_lab.compare", "build_samples": "sentiment_lab.compare",
     "build_methods": "sentiment_lab.compare",
-    "data_plots": "sentiment_lab.data_plots", "embedding_report": "sentiment_lab.embeddings",
+    "embedding_report": "sentiment_lab.embeddings",
     "analyze_errors": "sentiment_lab.error_analysis",
     "create_app": "sentiment_lab.serve",
 }
