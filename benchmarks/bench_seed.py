@@ -72,9 +72,7 @@ def one_seed(archive: str, seed: int, run_dir: str, limit: int | None) -> dict:
     dev = torch.device("cpu")
     for bs in (128, 512):
         predict_logits(clf.model, seqs[:512], bs, dev)  # warm-up
-        t0 = time.perf_counter()
-        predict_logits(clf.model, seqs, bs, dev)
-        out[f"predict_ids_reviews_per_s_bs{bs}"] = len(seqs) / (time.perf_counter() - t0)
+        out[f"predict_ids_reviews_per_s_bs{bs}"] = best_rate(lambda: predict_logits(clf.model, seqs, bs, dev), len(seqs))
     t0 = time.perf_counter()
     clf.predict_proba(texts)
     out["predict_text_reviews_per_s"] = len(texts) / (time.perf_counter() - t0)
@@ -97,6 +95,57 @@ def one_seed(archive: str, seed: int, run_dir: str, limit: int | None) -> dict:
     out["single_sentence_ms_median_numpy"] = 1e3 * statistics.median(lat)
     out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["shipped_check"] = clf(SENTENCE)
+    out["onnx"] = onnx_throughput(archive, Path(run_dir) / "bundle", limit)
+    out["load_average_end"] = list(os.getloadavg())
+    return out
+
+
+def best_rate(run, n: int, rounds: int = 3) -> float:
+    """Reviews/s of the median of `rounds` passes (one pass over 25k reviews takes seconds)."""
+    times = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - t0)
+    return n / statistics.median(times)
+
+
+def onnx_throughput(archive: str, bundle: Path, limit: int | None) -> dict:
+    """Export the bundle to ONNX (checked equal to PyTorch by the exporter) and time
+    onnxruntime on the same token ids, in a fresh process: two runtimes' thread pools in one
+    process spin against each other on 2 cores."""
+    from sentiment_lab.onnx_export import export_onnx
+
+    exported = bundle.parent / "bundle_onnx"
+    if not exported.exists():
+        export_onnx(bundle, exported)
+    cmd = [sys.executable, __file__, "--archive", archive, "--onnx-one", str(exported)] + (["--limit", str(limit)] if limit else [])
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        return {"error": proc.stderr.strip().splitlines()[-1:]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def onnx_one(archive: str, bundle: str, limit: int | None) -> dict:
+    from sentiment_lab.classifier import SentimentClassifier
+    from sentiment_lab.data import load_imdb, subsample
+
+    texts = [r.text for r in subsample(load_imdb(archive, splits=("test",)), limit, 0)]
+    clf = SentimentClassifier.from_pretrained(bundle, backend="onnx")
+    seqs = clf.encoder.encode(texts)
+    out = {}
+    for bs in (128, 512):
+        clf.model.predict_logits(seqs[:512], bs)  # warm-up
+        out[f"predict_ids_reviews_per_s_bs{bs}"] = best_rate(lambda: clf.model.predict_logits(seqs, bs), len(seqs))
+    out["predict_text_reviews_per_s"] = best_rate(lambda: clf.predict_proba(texts), len(texts), rounds=1)
+    for _ in range(5):
+        clf(SENTENCE)
+    lat = []
+    for _ in range(50):
+        t0 = time.perf_counter()
+        clf(SENTENCE)
+        lat.append(time.perf_counter() - t0)
+    out["single_sentence_ms_median"] = 1e3 * statistics.median(lat)
     return out
 
 
@@ -133,13 +182,18 @@ def main() -> None:
     ap.add_argument("--out", type=Path)
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--run-dir", help=argparse.SUPPRESS)
+    ap.add_argument("--onnx-one", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.onnx_one:
+        print(json.dumps(onnx_one(args.archive, args.onnx_one, args.limit)))
+        return
     if args.one is not None:
         print(json.dumps(one_seed(args.archive, args.one, args.run_dir, args.limit)))
         return
 
     res = {"benchmark": "seed preset vs Keras notebook", "machine": machine_info(),
-           "date": time.strftime("%Y-%m-%d %H:%M:%S"), "command": " ".join(sys.argv), "seeds": [], "keras": []}
+           "date": time.strftime("%Y-%m-%d %H:%M:%S"), "command": " ".join(sys.argv),
+           "load_average_start": list(os.getloadavg()), "seeds": [], "keras": []}
     work = Path(tempfile.mkdtemp(prefix="bench_seed_"))
     keras_queue = list(args.keras_variants) if args.keras_python else []
     for k, seed in enumerate(args.seeds):
@@ -159,6 +213,7 @@ def main() -> None:
     res["cold_predict_command_s_median"] = cold_predict(work / f"s{args.seeds[0]}" / "bundle")
     for variant in keras_queue:
         res["keras"].append(run_keras(args.keras_python, args.archive, variant))
+    res["load_average_end"] = list(os.getloadavg())
     res["summary"] = summarize(res)
     text = json.dumps(res, indent=1)
     if args.out:
@@ -186,6 +241,12 @@ def summarize(res: dict) -> dict:
            "single_sentence_ms_median_numpy": statistics.median(s["single_sentence_ms_median_numpy"] for s in seeds),
            "peak_rss_mib_max": max(s["peak_rss_mib"] for s in seeds),
            "cold_predict_command_s": res["cold_predict_command_s_median"]}
+    onnx = [s["onnx"] for s in seeds if "error" not in s.get("onnx", {"error": 1})]
+    if onnx:
+        out["onnx_predict_ids_reviews_per_s"] = max(statistics.median(o[f"predict_ids_reviews_per_s_bs{b}"] for o in onnx)
+                                                    for b in (128, 512))
+        out["onnx_predict_text_reviews_per_s"] = statistics.median(o["predict_text_reviews_per_s"] for o in onnx)
+        out["onnx_single_sentence_ms_median"] = statistics.median(o["single_sentence_ms_median"] for o in onnx)
     nb = next((k for k in res["keras"] if k.get("variant") == "notebook" and "epoch_s" in k), None)
     if nb:
         k_epoch = statistics.median(nb["epoch_s"])
@@ -195,6 +256,8 @@ def summarize(res: dict) -> dict:
         out["ratios"] = {"epoch_time_ours_over_keras": epoch / k_epoch,
                          "predict_throughput_ours_over_keras": out["predict_ids_reviews_per_s"] / nb["predict_reviews_per_s"],
                          "predict_from_text_ours_over_keras_from_ids": out["predict_text_reviews_per_s"] / nb["predict_reviews_per_s"]}
+        if onnx:
+            out["ratios"]["predict_throughput_onnx_over_keras"] = out["onnx_predict_ids_reviews_per_s"] / nb["predict_reviews_per_s"]
     return out
 
 
