@@ -46,6 +46,15 @@ def test_run_writes_tables_and_plots_and_resumes(tmp_path):
     pd.testing.assert_series_equal(again["test_accuracy_mean"], agg["test_accuracy_mean"])
 
 
+def test_a_second_command_adds_its_runs_to_the_same_table(tmp_path):
+    run_experiment(["seed"], [], [1], tmp_path, COMMON, throughput_reviews=20, on_event=lambda e: None)
+    agg = run_experiment(["gru"], ["text.max_len=16"], [1], tmp_path, COMMON, throughput_reviews=20,
+                         on_event=lambda e: None)
+    assert sorted(agg["config"]) == ["gru text.max_len=16", "seed"]
+    assert len(pd.read_csv(tmp_path / "runs.csv")) == 2
+    assert "| seed |" in (tmp_path / "results.md").read_text()
+
+
 def test_cli_dry_run(tmp_path):
     from typer.testing import CliRunner
 

@@ -7,7 +7,9 @@ table (CSV and Markdown) and plots.
     OUT/accuracy_vs_max_len.png, OUT/accuracy_vs_train_time.png
 
 Resumable by construction: a cell whose run directory holds metrics.json is read back, a
-cell with a checkpoint continues from it, and only missing cells train. Choices are made
+cell with a checkpoint continues from it, and only missing cells train. The tables cover
+every finished run in OUT, so several commands (other presets, other grids) can fill one
+experiment directory. Choices are made
 on validation accuracy; test accuracy is reported, never used to choose.
 """
 from __future__ import annotations
@@ -116,11 +118,28 @@ def run_experiment(presets: list[str], grid: list[str], seeds: list[int], out: s
             texts = [r.text for r in (splits.test or splits.val)][:throughput_reviews]
             from sentiment_lab.bundle import write_json
 
-            write_json(run_dir / "experiment.json", {"cell": cell.key, **_measure(run_dir, texts)})
+            write_json(run_dir / "experiment.json", {"cell": cell.key, "preset": cell.preset,
+                                                     "overrides": list(cell.overrides), "seed": cell.seed,
+                                                     "common": list(common or []), **_measure(run_dir, texts)})
             acc = result.metrics.get("test", result.metrics["val"])["accuracy"]
             on_event(f"[{i}/{len(cells)}] {cell.key}: accuracy {acc:.4f}")
         rows.append(_run_row(cell, cfg, run_dir))
-    return write_results(rows, out)
+    return write_results(rows + _earlier_rows(out, {c.key for c, _ in cells}), out)
+
+
+def _earlier_rows(out: Path, planned: set[str]) -> list[dict[str, Any]]:
+    """Finished runs of earlier commands in the same directory (other presets or grids), so
+    that several commands can fill one experiment and its table covers them all."""
+    rows = []
+    for info_path in sorted((out / "runs").glob("*/experiment.json")):
+        info = json.loads(info_path.read_text())
+        run_dir = info_path.parent
+        if run_dir.name in planned or "preset" not in info or not (run_dir / "metrics.json").exists():
+            continue
+        cell = Cell(info["preset"], tuple(info["overrides"]), int(info["seed"]))
+        cfg = load_config(cell.preset, [*info.get("common", []), *cell.overrides, f"train.seed={cell.seed}"])
+        rows.append(_run_row(cell, cfg, run_dir))
+    return rows
 
 
 def write_results(rows: list[dict[str, Any]], out: Path) -> "Any":
