@@ -3,13 +3,19 @@ bundle trained once per session (seconds on 2 cores)."""
 from __future__ import annotations
 
 import io
+import os
 import tarfile
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from sentiment_lab.config import load_config
 from sentiment_lab.data import Splits, make_corpus, split_train_val
+
+# The on-disk token-id cache (token_cache.py) of every test, CLI subprocesses included, lives
+# in a throwaway directory, never in the user's ~/.cache.
+os.environ.setdefault("SENTIMENT_LAB_IDS_CACHE", tempfile.mkdtemp(prefix="sentiment-lab-ids-"))
 
 SHARED_IMDB = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "imdb" / "aclImdb_v1_labeled.tar.gz"
 

@@ -36,6 +36,7 @@ from sentiment_lab.evaluate import compute_metrics
 from sentiment_lab.models import build_model
 from sentiment_lab.augment import Augmenter
 from sentiment_lab.text import TextEncoder, pad_batch
+from sentiment_lab.token_cache import encode_with_lengths
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -162,8 +163,9 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
         console.log(f"tokenizer fitted on {len(splits.train):,} training texts in {time.perf_counter() - t0:.1f}s "
                     f"({encoder.vocab_size:,} ids)")
     t0 = time.perf_counter()
-    x_tr = encoder.encode([r.text for r in splits.train])  # tokenized once, reused every epoch
-    x_va = encoder.encode([r.text for r in splits.val])
+    # tokenized once, reused every epoch; and cached on disk for later runs (token_cache.py)
+    x_tr, _ = encode_with_lengths(encoder, [r.text for r in splits.train])
+    x_va, _ = encode_with_lengths(encoder, [r.text for r in splits.val])
     y_tr, y_va = _labels(splits.train), _labels(splits.val)
     encode_s = time.perf_counter() - t0
     lengths = np.fromiter((len(s) for s in x_tr), dtype=np.int64, count=len(x_tr))
@@ -287,12 +289,12 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
         return TrainResult(model, encoder, history, {"best_epoch": best["epoch"]}, run_dir, best["epoch"], interrupted)
     metrics = {"best_epoch": best["epoch"], "val": vm_of(model, x_va, y_va, tc.eval_batch_size, device, dtype)}
     if splits.test:
-        x_te = encoder.encode([r.text for r in splits.test])
+        x_te, full_te = encode_with_lengths(encoder, [r.text for r in splits.test])
         y_te = _labels(splits.test)
         metrics["test"] = vm_of(model, x_te, y_te, tc.eval_batch_size, device, dtype)
         _write_predictions(run_dir / "test_predictions.csv", splits.test, y_te,
                            1 / (1 + np.exp(-predict_logits(model, x_te, tc.eval_batch_size, device, dtype))), x_te,
-                           encoder)
+                           full_te)
     metrics["timings"] = {"encode_s": encode_s, "train_s": sum(h["train_s"] for h in history)}
     write_json(run_dir / "metrics.json", metrics)
     save_pretrained(run_dir / "bundle", model.cpu(), encoder, cfg, metrics, history)
@@ -331,14 +333,11 @@ def _word_vectors(cfg: Config, splits: Splits, encoder: TextEncoder, run_dir: Pa
 
 
 def _write_predictions(path: Path, records: list[Record], y: np.ndarray, p: np.ndarray,
-                       seqs: list[np.ndarray], encoder: TextEncoder) -> None:
+                       seqs: list[np.ndarray], full: np.ndarray) -> None:
     """Per-review test predictions (id, label, P(positive), tokens read, tokens before
     truncation, star rating): the input of the evaluation plots, the report's length
     histogram and error analysis (n_tokens stops at max_len, so only n_tokens_full shows
     how much of a review was cut)."""
-    from sentiment_lab.data_plots import review_lengths
-
-    full = review_lengths([r.text for r in records], encoder)
     tmp = path.with_suffix(".part")
     with tmp.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
