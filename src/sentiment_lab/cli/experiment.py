@@ -23,7 +23,10 @@ def experiment(
     out: Path = typer.Option(Path("experiments/default"), "--out", "-o", help="Experiment directory (rerun to resume)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="List the cells and exit."),
 ) -> None:
-    """Train every cell of presets x grid x seeds; write results.csv/.md and plots. Rerun to resume."""
+    """Train every cell of presets x grid x seeds; write results.csv/.md and plots. Rerun to resume.
+
+    The tables cover every finished run in --out, so several commands (other presets, other
+    grids) can fill one experiment directory."""
     from sentiment_lab.experiment import plan, run_experiment
 
     common = list(sets)
@@ -37,4 +40,4 @@ def experiment(
         return
     agg = run_experiment(presets, grid, seeds, out, common, on_event=lambda m: err_console.log(m))
     console.print((out / "results.md").read_text())
-    console.print(f"{len(agg)} configurations, {len(cells)} runs; tables and plots in {out}")
+    console.print(f"{len(agg)} configurations ({len(cells)} runs from this command); tables and plots in {out}")
