@@ -146,3 +146,53 @@ def test_split_is_stratified_and_seeded(imdb_archive):
     assert sum(r.label for r in a.val) == len(a.val) // 2
     assert not {r.id for r in a.val} & {r.id for r in a.train}
     assert len(a.test) == 12
+
+
+def _records(n_per_label: int):
+    from sentiment_lab.data import Record
+
+    return [Record(text=f"review {i}", label=label, split="train", id=f"train/{name}/{i}", rating=None)
+            for label, name in ((1, "pos"), (0, "neg")) for i in range(n_per_label)]
+
+
+def test_block_split_takes_whole_runs_of_consecutive_ids_per_label():
+    from sentiment_lab.data import VAL_BLOCK, split_train_val
+
+    recs = _records(1000)
+    train, val = split_train_val(recs, 0.2, seed=7, how="blocks")
+    assert len(val) == 400 and sum(r.label for r in val) == 200  # stratified, exact fraction
+    assert {r.id for r in train} | {r.id for r in val} == {r.id for r in recs}
+    assert not {r.id for r in train} & {r.id for r in val}
+    for name in ("pos", "neg"):
+        ids = sorted(int(r.id.rsplit("/", 1)[1]) for r in val if f"/{name}/" in r.id)
+        # whole blocks: every validation id's block (id // VAL_BLOCK) is entirely in validation
+        blocks = {i // VAL_BLOCK for i in ids}
+        assert len(ids) == len(blocks) * VAL_BLOCK
+    # seeded: the same seed gives the same blocks, another seed other blocks
+    assert [r.id for r in split_train_val(recs, 0.2, seed=7, how="blocks")[1]] == [r.id for r in val]
+    assert {r.id for r in split_train_val(recs, 0.2, seed=8, how="blocks")[1]} != {r.id for r in val}
+    # a random split of the same records scatters validation over nearly every block
+    rand_val = split_train_val(recs, 0.2, seed=7)[1]
+    assert len({(r.label, int(r.id.rsplit("/", 1)[1]) // VAL_BLOCK) for r in rand_val}) == 20
+
+
+def test_block_split_orders_ids_numerically_and_trims_the_last_block():
+    from sentiment_lab.data import split_train_val
+
+    recs = _records(250)  # blocks of 100, 100, 50 per label; 20% = 50 reviews per label
+    train, val = split_train_val(recs, 0.2, seed=0, how="blocks")
+    assert len(val) == 100 and len(train) == 400
+    for name in ("pos", "neg"):
+        ids = sorted(int(r.id.rsplit("/", 1)[1]) for r in val if f"/{name}/" in r.id)
+        assert ids == list(range(ids[0], ids[0] + 50))  # one contiguous run (9 < 10 < 100 numerically)
+
+
+def test_val_split_setting_is_validated_and_used(imdb_archive):
+    from sentiment_lab.config import load_config
+    from sentiment_lab.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="val_split"):
+        load_config("seed", ["data.val_split=movies"])
+    cfg = load_config("seed", [f"data.path={imdb_archive}", "data.val_split=blocks", "data.val_fraction=0.5"]).data
+    s = load_splits(cfg, seed=1, progress=False)
+    assert len(s.val) == 6 and sum(r.label for r in s.val) == 3 and len(s.test) == 12

@@ -171,7 +171,9 @@ def model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
         f"({cfg['text']['truncation']} kept)",
         f"- Data: `{cfg['data']['source']}`" + (f" from `{Path(cfg['data']['path']).name}`" if cfg['data']['path'] else "")
         + (f", limited to {cfg['data']['limit']:,} rows" if cfg['data']['limit'] else "")
-        + f"; validation = {cfg['data']['val_fraction']:.0%} of train (stratified, seed {cfg['train']['seed']})",
+        + f"; validation = {cfg['data']['val_fraction']:.0%} of train (stratified, "
+        + ("blocks of consecutive ids, " if cfg["data"].get("val_split") == "blocks" else "")
+        + f"seed {cfg['train']['seed']})",
         f"- Training: {cfg['train']['epochs']} epoch(s) max, batch {cfg['train']['batch_size']}, Adam lr {cfg['train']['lr']}, "
         "best epoch on validation loss kept" + (f" (epoch {metrics['best_epoch']})" if metrics.get("best_epoch") else ""),
         "- Reproduce: `sentiment-lab train --preset CONFIG.toml` with the `config` block of config.json", "",

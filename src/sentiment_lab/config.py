@@ -27,6 +27,7 @@ class DataConfig:
     label_column: str = "label"
     rating_threshold: float | None = None  # star ratings >= threshold are positive
     val_fraction: float = 0.2  # stratified, seeded split carved out of train
+    val_split: str = "random"  # random | blocks: whole runs of consecutive ids (IMDB: a movie's reviews) per label
     limit: int | None = None  # keep at most this many train (and test) rows: quick runs
 
 
@@ -97,6 +98,7 @@ class Config:
 
 
 CHOICES = {
+    "data.val_split": ("random", "blocks"),
     "text.level": ("word", "bpe"),
     "text.truncation": ("head", "tail", "head+tail"),
     "model.pooling": ("last", "max", "mean", "attention"),
