@@ -105,11 +105,14 @@ class TextEncoder:
     def encode(self, texts: Sequence[str]) -> list[np.ndarray]:
         """Token ids of each text, truncated; tokenized in parallel by the Rust library."""
         encs = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
-        out = []
-        for e in encs:
-            ids = truncate(e.ids, self.max_len, self.truncation) if len(e.ids) > self.max_len else e.ids
-            out.append(np.asarray(ids if ids else [UNK_ID], dtype=np.int64))  # never an empty sequence
-        return out
+        return [self.clip(e.ids) for e in encs]
+
+    def clip(self, ids: Sequence[int]) -> np.ndarray:
+        """One text's full ids as the model reads them: truncated to max_len on the configured
+        side, int64, and never empty (a text of dropped punctuation reads as one [UNK])."""
+        if len(ids) > self.max_len:
+            ids = truncate(ids, self.max_len, self.truncation)
+        return np.asarray(ids if len(ids) else [UNK_ID], dtype=np.int64)
 
     def tokens(self, text: str) -> list[str]:
         return self.tokenizer.encode(text, add_special_tokens=False).tokens

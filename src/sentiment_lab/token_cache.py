@@ -26,7 +26,7 @@ from typing import Sequence
 
 import numpy as np
 
-from sentiment_lab.text import UNK_ID, TextEncoder, truncate
+from sentiment_lab.text import TextEncoder
 
 CAP_BYTES = 2 * 1024**3  # least recently used entries beyond this are deleted
 
@@ -86,14 +86,7 @@ def encode_with_lengths(encoder: TextEncoder, texts: Sequence[str]) -> tuple[lis
     """What TextEncoder.encode returns (truncated int64 id arrays, never empty), plus each
     text's untruncated length, from one tokenization or none."""
     ids, offsets = full_ids(encoder, texts)
-    lengths = np.diff(offsets)
-    out = []
-    for i, n in enumerate(lengths):
-        row = ids[offsets[i]:offsets[i + 1]]
-        if n > encoder.max_len:
-            row = np.asarray(truncate(row, encoder.max_len, encoder.truncation))
-        out.append(np.array(row, dtype=np.int64) if n else np.array([UNK_ID], dtype=np.int64))
-    return out, lengths.astype(np.int64)
+    return [encoder.clip(ids[a:b]) for a, b in zip(offsets[:-1], offsets[1:])], np.diff(offsets).astype(np.int64)
 
 
 def _store(root: Path, key: str, ids: np.ndarray, offsets: np.ndarray) -> None:
