@@ -10,7 +10,6 @@ which torch.compile leaves as one call, so little is expected; this measures how
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -33,6 +32,7 @@ def main() -> None:
     import torch
 
     from bench_seed import machine_info
+    from sentiment_lab.bundle import write_json
     from sentiment_lab.config import load_config
     from sentiment_lab.models import build_model
 
@@ -82,9 +82,7 @@ def main() -> None:
            "compiled_step_ms": [1e3 * t for t in tc], "speedup_median": statistics.median(te) / statistics.median(tc),
            "loadavg_after": os.getloadavg(), "command": "python benchmarks/bench_compile.py"}
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(res, indent=2) + "\n")
-    os.replace(tmp, args.out)
+    write_json(args.out, res)  # atomic, as every result file
     print(f"eager {statistics.median(te) * 1e3:.0f} ms, compiled {statistics.median(tc) * 1e3:.0f} ms per step "
           f"({res['speedup_median']:.2f}x), compile {compile_s:.0f} s, load {res['loadavg_after'][0]:.1f}")
 

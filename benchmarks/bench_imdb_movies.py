@@ -11,8 +11,6 @@ with the next id is compared with that of random pairs and of ids 100 apart.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 from pathlib import Path
 
@@ -34,6 +32,7 @@ def main() -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     from bench_seed import machine_info
+    from sentiment_lab.bundle import write_json
     from sentiment_lab.data import load_imdb
     from sentiment_lab.data import _natural_key  # the order the block split uses
 
@@ -52,9 +51,8 @@ def main() -> None:
             groups[f"{split}/{name}"] = {k: {"mean_cosine": float(v.mean()), "share_above_0.1": float((v > 0.1).mean())}
                                          for k, v in sims.items()}
     res = {"machine": machine_info(), "groups": groups, "command": "python benchmarks/bench_imdb_movies.py"}
-    tmp = args.out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(res, indent=2) + "\n")
-    os.replace(tmp, args.out)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    write_json(args.out, res)  # atomic, as every result file
     for g, v in groups.items():
         print(g, " | ".join(f"{k}: cos {s['mean_cosine']:.4f}, >0.1 in {s['share_above_0.1']:.1%}" for k, s in v.items()))
 

@@ -9,7 +9,6 @@ timed back to back, `--rounds` times (medians and their ratio), so both see the 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -30,6 +29,7 @@ def main() -> None:
     os.environ["SENTIMENT_LAB_IDS_CACHE"] = tempfile.mkdtemp(prefix="bench-ids-")
 
     from bench_seed import machine_info
+    from sentiment_lab.bundle import write_json
 
     from sentiment_lab import token_cache
     from sentiment_lab.classifier import default_bundle
@@ -55,9 +55,7 @@ def main() -> None:
            "speedup_median": statistics.median(tokenize) / statistics.median(hit), "loadavg_after": os.getloadavg(),
            "command": "python benchmarks/bench_token_cache.py"}
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(res, indent=2) + "\n")
-    os.replace(tmp, args.out)
+    write_json(args.out, res)  # atomic, as every result file
     print(f"tokenize {statistics.median(tokenize):.2f} s, cache hit {statistics.median(hit):.2f} s "
           f"({res['speedup_median']:.1f}x), first call {first:.2f} s, load {res['loadavg_after'][0]:.1f}")
 
