@@ -68,3 +68,35 @@ def test_early_stopping_and_max_steps(tmp_path, corpus_splits):
     r = fit(tiny_config(**{"train.lr": "1e-9", "train.patience": "1", "train.epochs": "6"}), corpus_splits,
             tmp_path / "p", progress=False)
     assert len(r.history) < 6
+
+
+def test_ema_weights_are_validated_and_kept(tmp_path, corpus_splits):
+    """With train.ema the bundle holds the averaged weights (not the last step's), and the
+    validation loss recorded for the best epoch is that of the averaged weights."""
+    cfg = tiny_config(**{"train.epochs": "2", "train.ema": "0.9", "train.patience": "5"})
+    r = fit(cfg, corpus_splits, tmp_path / "ema", progress=False)
+    d = tmp_path / "ema"
+    shipped = load_file(str(d / "bundle" / "model.safetensors"))
+    last = load_file(str(d / "checkpoint" / "model.safetensors"))  # the optimizer's own last-step weights
+    averaged = load_file(str(d / "checkpoint" / "ema.safetensors"))
+    assert any(not (shipped[k] == last[k]).all() for k in shipped)
+    if r.best_epoch == len(r.history):  # best is the last epoch: shipped == the final average
+        assert all((shipped[k] == averaged[f"module.{k}"]).all() for k in shipped)
+    best = min(r.history, key=lambda h: h["val_loss"])
+    assert r.metrics["val"]["loss"] == pytest.approx(best["val_loss"], rel=1e-4)
+
+
+def test_resume_with_ema_equals_uninterrupted(tmp_path, corpus_splits):
+    cfg = tiny_config(**{"train.epochs": "2", "train.ema": "0.9", "train.patience": "5"})
+    full = fit(cfg, corpus_splits, tmp_path / "full", progress=False)
+
+    def stop(row):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fit(cfg, corpus_splits, tmp_path / "cut", progress=False, on_epoch=stop)
+    resumed = fit(cfg, corpus_splits, tmp_path / "cut", resume=True, progress=False)
+    assert [h["val_loss"] for h in resumed.history] == [h["val_loss"] for h in full.history]
+    a = load_file(str(tmp_path / "full" / "bundle" / "model.safetensors"))
+    b = load_file(str(tmp_path / "cut" / "bundle" / "model.safetensors"))
+    assert all((a[k] == b[k]).all() for k in a)

@@ -63,6 +63,7 @@ class TrainConfig:
     lr: float = 1e-3
     weight_decay: float = 0.0
     grad_clip: float = 0.0  # 0 = no clipping (the notebook clips nothing)
+    ema: float = 0.0  # decay of an exponential moving average of the weights, validated and kept instead (0 = off)
     patience: int = 2  # early stopping: epochs without validation improvement
     seed: int = 42
     device: str = "auto"  # auto | cpu | cuda | mps
@@ -174,6 +175,8 @@ def validate(cfg: Config) -> None:
             raise ConfigError(f"model.{name} must be in [0, 1), got {p}")
     if not 0.0 < cfg.data.val_fraction < 1.0:
         raise ConfigError(f"data.val_fraction must be in (0, 1), got {cfg.data.val_fraction}")
+    if not 0.0 <= cfg.train.ema < 1.0:
+        raise ConfigError(f"train.ema must be in [0, 1), got {cfg.train.ema}")
     if cfg.train.lr <= 0:
         raise ConfigError(f"train.lr must be > 0, got {cfg.train.lr}")
     ops = {"delete", "swap", "insert", "synonym"}

@@ -25,6 +25,7 @@ import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from safetensors.torch import load_file, save_file
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from sentiment_lab.batching import bucket_batches, collate, predict_logits
 from sentiment_lab.bundle import save_pretrained, write_json
@@ -84,7 +85,7 @@ def _labels(records: list[Record]) -> np.ndarray:
 
 
 def _save_checkpoint(ckdir: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, state: dict,
-                     best_state: dict[str, torch.Tensor] | None) -> None:
+                     best_state: dict[str, torch.Tensor] | None, ema: AveragedModel | None = None) -> None:
     """The state after a finished epoch, written to a temp dir and swapped in atomically."""
     tmp = ckdir.with_name(ckdir.name + ".tmp")
     tmp.mkdir(parents=True, exist_ok=True)
@@ -95,6 +96,8 @@ def _save_checkpoint(ckdir: Path, model: torch.nn.Module, opt: torch.optim.Optim
     save_file(tensors, str(tmp / "optimizer.safetensors"))
     if best_state is not None:
         save_file(best_state, str(tmp / "best.safetensors"))
+    if ema is not None:
+        save_file({k: v.detach().cpu().contiguous() for k, v in ema.state_dict().items()}, str(tmp / "ema.safetensors"))
     state = dict(state, param_groups=osd["param_groups"], torch_rng=torch.get_rng_state().tolist())
     write_json(tmp / "state.json", state)
     if ckdir.exists():
@@ -106,8 +109,11 @@ def _save_checkpoint(ckdir: Path, model: torch.nn.Module, opt: torch.optim.Optim
         tmp.rename(ckdir)
 
 
-def _load_checkpoint(ckdir: Path, model: torch.nn.Module, opt: torch.optim.Optimizer) -> dict:
+def _load_checkpoint(ckdir: Path, model: torch.nn.Module, opt: torch.optim.Optimizer,
+                     ema: AveragedModel | None = None) -> dict:
     model.load_state_dict(load_file(str(ckdir / "model.safetensors")))
+    if ema is not None:
+        ema.load_state_dict(load_file(str(ckdir / "ema.safetensors")))
     state = json.loads((ckdir / "state.json").read_text())
     flat = load_file(str(ckdir / "optimizer.safetensors"))
     opt_state: dict[int, dict[str, torch.Tensor]] = {}
@@ -187,12 +193,17 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
     model = model.to(device)
     opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=tc.lr, weight_decay=tc.weight_decay)
     loss_fn = torch.nn.BCEWithLogitsLoss()
+    # Weight averaging: the average of the last few hundred steps' weights sits nearer the
+    # middle of the loss valley than the last step's, which small-batch noise keeps moving.
+    # When on, it is what gets validated, selected and shipped.
+    ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(tc.ema), use_buffers=True) if tc.ema else None
+    kept = ema.module if ema is not None else model  # the weights that are validated and kept
     history: list[dict] = []
     best = {"val_loss": math.inf, "epoch": 0}
     best_state: dict[str, torch.Tensor] | None = None
     start_epoch, step = 1, 0
     if resume:
-        st = _load_checkpoint(ckdir, model, opt)
+        st = _load_checkpoint(ckdir, model, opt, ema)
         history, best, start_epoch, step = st["history"], st["best"], st["epoch"] + 1, st["step"]
         rng = np.random.default_rng(st["numpy_seed"])
         best_state = load_file(str(ckdir / "best.safetensors")) if (ckdir / "best.safetensors").exists() else None
@@ -231,6 +242,8 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
                     if tc.grad_clip > 0:
                         torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
                     opt.step()
+                    if ema is not None:
+                        ema.update_parameters(model)
                     step += 1
                     n = len(idx)
                     tot_loss += loss.item() * n
@@ -248,7 +261,7 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
                 # ---------------- VALIDATE ----------------
                 t1 = time.perf_counter()
                 p_va = 1 / (1 + np.exp(-dist_ctx.sharded_logits(
-                    lambda s: predict_logits(model, s, tc.eval_batch_size, device, dtype), x_va)))
+                    lambda s: predict_logits(kept, s, tc.eval_batch_size, device, dtype), x_va)))
                 vm = compute_metrics(y_va, p_va)
                 row = {"epoch": epoch, "train_loss": tot_loss / seen, "train_accuracy": tot_correct / seen,
                        "val_loss": vm["loss"], "val_accuracy": vm["accuracy"], "train_s": train_s,
@@ -258,7 +271,7 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
                 improved = vm["loss"] < best["val_loss"]
                 if improved:
                     best = {"val_loss": vm["loss"], "epoch": epoch}
-                    best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+                    best_state = {k: v.detach().cpu().clone() for k, v in kept.state_dict().items()}
                 console.log(f"epoch {epoch}: train loss {row['train_loss']:.4f} acc {row['train_accuracy']:.4f} | "
                             f"val loss {row['val_loss']:.4f} acc {row['val_accuracy']:.4f} | {train_s:.1f}s"
                             + (" *" if improved else ""))
@@ -267,7 +280,7 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
                 if dist_ctx.is_main:
                     _write_history(run_dir, history)
                     _save_checkpoint(ckdir, model, opt, {"epoch": epoch, "step": step, "history": history,
-                                                         "best": best, "numpy_seed": next_seed}, best_state)
+                                                         "best": best, "numpy_seed": next_seed}, best_state, ema)
                 if on_epoch and dist_ctx.is_main:
                     on_epoch(row)
                 if epoch - best["epoch"] >= tc.patience:
