@@ -50,9 +50,30 @@ def test_a_second_command_adds_its_runs_to_the_same_table(tmp_path):
     run_experiment(["seed"], [], [1], tmp_path, COMMON, throughput_reviews=20, on_event=lambda e: None)
     agg = run_experiment(["gru"], ["text.max_len=16"], [1], tmp_path, COMMON, throughput_reviews=20,
                          on_event=lambda e: None)
-    assert sorted(agg["config"]) == ["gru text.max_len=16", "seed"]
+    common = " ".join(COMMON)
+    assert sorted(agg["config"]) == [f"gru {common} text.max_len=16", f"seed {common}"]
     assert len(pd.read_csv(tmp_path / "runs.csv")) == 2
-    assert "| seed |" in (tmp_path / "results.md").read_text()
+    assert f"| seed {common} |" in (tmp_path / "results.md").read_text()
+
+
+def test_commands_differing_only_in_set_do_not_share_runs(tmp_path):
+    """--set settings are part of a cell's identity: a second command with another --set
+    trains its own runs instead of reporting the first command's as its own."""
+    run_experiment(["seed"], [], [1], tmp_path, COMMON, throughput_reviews=20, on_event=lambda e: None)
+    events = []
+    agg = run_experiment(["seed"], [], [1], tmp_path, [*COMMON, "train.grad_clip=1.0"], throughput_reviews=20,
+                         on_event=events.append)
+    assert not any("done earlier" in e for e in events)
+    assert len(agg) == 2 and agg["config"].str.endswith("train.grad_clip=1.0").sum() == 1
+
+
+def test_an_edited_preset_is_not_mistaken_for_the_finished_run(tmp_path):
+    preset = tmp_path / "mine.toml"
+    preset.write_text("[model]\nhidden_size = 8\n")
+    run_experiment([str(preset)], [], [1], tmp_path / "exp", COMMON, throughput_reviews=20, on_event=lambda e: None)
+    preset.write_text("[model]\nhidden_size = 8\n[train]\nema = 0.9\n")
+    with pytest.raises(ConfigError, match="other settings"):
+        run_experiment([str(preset)], [], [1], tmp_path / "exp", COMMON, throughput_reviews=20, on_event=lambda e: None)
 
 
 def test_cli_dry_run(tmp_path):

@@ -30,17 +30,25 @@ from sentiment_lab.errors import ConfigError
 
 @dataclass(frozen=True)
 class Cell:
+    """One training run: a preset, the --set settings common to the command, the grid's
+    overrides and a seed. All of them are in its name, so two commands that differ only in
+    --set never share a run directory or a table row."""
     preset: str
     overrides: tuple[str, ...]
     seed: int
+    common: tuple[str, ...] = ()
+
+    @property
+    def settings(self) -> tuple[str, ...]:
+        return (*self.common, *self.overrides)
 
     @property
     def config_name(self) -> str:
-        return " ".join([Path(self.preset).stem, *self.overrides])
+        return " ".join([Path(self.preset).stem, *self.settings])
 
     @property
     def key(self) -> str:
-        parts = [Path(self.preset).stem, *(o.split(".", 1)[1] for o in self.overrides), f"seed{self.seed}"]
+        parts = [Path(self.preset).stem, *(o.split(".", 1)[1] for o in self.settings), f"seed{self.seed}"]
         return re.sub(r"[^A-Za-z0-9_.=+-]", "_", "__".join(parts))
 
 
@@ -62,7 +70,7 @@ def plan(presets: list[str], grid: list[str], seeds: list[int], common: list[str
         for combo in parse_grid(grid):
             for seed in seeds:
                 cfg = load_config(preset, [*(common or []), *combo, f"train.seed={seed}"])
-                cells.append((Cell(preset, tuple(combo), seed), cfg))
+                cells.append((Cell(preset, tuple(combo), seed, tuple(common or ())), cfg))
     return cells
 
 
@@ -108,6 +116,9 @@ def run_experiment(presets: list[str], grid: list[str], seeds: list[int], out: s
     rows = []
     for i, (cell, cfg) in enumerate(cells, 1):
         run_dir = out / "runs" / cell.key
+        if (run_dir / "config.json").exists() and json.loads((run_dir / "config.json").read_text()) != cfg.to_dict():
+            raise ConfigError(f"{run_dir} holds a run with other settings (was the preset file edited?); "
+                              f"move it away or use another --out")
         if (run_dir / "metrics.json").exists():
             on_event(f"[{i}/{len(cells)}] {cell.key}: done earlier")
         else:
@@ -136,8 +147,8 @@ def _earlier_rows(out: Path, planned: set[str]) -> list[dict[str, Any]]:
         run_dir = info_path.parent
         if run_dir.name in planned or "preset" not in info or not (run_dir / "metrics.json").exists():
             continue
-        cell = Cell(info["preset"], tuple(info["overrides"]), int(info["seed"]))
-        cfg = load_config(cell.preset, [*info.get("common", []), *cell.overrides, f"train.seed={cell.seed}"])
+        cell = Cell(info["preset"], tuple(info["overrides"]), int(info["seed"]), tuple(info.get("common", ())))
+        cfg = load_config(cell.preset, [*cell.settings, f"train.seed={cell.seed}"])
         rows.append(_run_row(cell, cfg, run_dir))
     return rows
 
