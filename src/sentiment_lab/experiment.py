@@ -43,12 +43,18 @@ class Cell:
         return (*self.common, *self.overrides)
 
     @property
+    def named(self) -> tuple[str, ...]:
+        """The settings shown in names: where the data lives (--data) is left out to keep them
+        readable; a run directory trained on other data is refused by its config check."""
+        return tuple(o for o in self.settings if not o.startswith(("data.path=", "data.source=")))
+
+    @property
     def config_name(self) -> str:
-        return " ".join([Path(self.preset).stem, *self.settings])
+        return " ".join([Path(self.preset).stem, *self.named])
 
     @property
     def key(self) -> str:
-        parts = [Path(self.preset).stem, *(o.split(".", 1)[1] for o in self.settings), f"seed{self.seed}"]
+        parts = [Path(self.preset).stem, *(o.split(".", 1)[1] for o in self.named), f"seed{self.seed}"]
         return re.sub(r"[^A-Za-z0-9_.=+-]", "_", "__".join(parts))
 
 
