@@ -100,3 +100,18 @@ def test_resume_with_ema_equals_uninterrupted(tmp_path, corpus_splits):
     a = load_file(str(tmp_path / "full" / "bundle" / "model.safetensors"))
     b = load_file(str(tmp_path / "cut" / "bundle" / "model.safetensors"))
     assert all((a[k] == b[k]).all() for k in a)
+
+
+def test_ema_starts_as_the_running_mean_then_decays():
+    import torch
+    from sentiment_lab.train import ema_avg_fn
+
+    avg = ema_avg_fn(0.9)
+    steps = [torch.tensor([float(v)]) for v in (4, 8, 0, 12, 100, 100)]
+    a = steps[0].clone()  # AveragedModel copies the first step
+    for n, cur in enumerate(steps[1:], start=1):
+        a = avg(a, cur, torch.tensor(n))
+        if n < 9:  # n/(n+1) < 0.9: still the plain mean of the steps so far
+            assert a.item() == pytest.approx(sum(s.item() for s in steps[:n + 1]) / (n + 1))
+    a = avg(a, torch.tensor([0.0]), torch.tensor(50))  # long run: the fixed decay
+    assert a.item() == pytest.approx(0.9 * 224 / 6)
