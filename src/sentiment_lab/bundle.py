@@ -175,7 +175,11 @@ def model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
         + ("blocks of consecutive ids, " if cfg["data"].get("val_split") == "blocks" else "")
         + f"seed {cfg['train']['seed']})",
         f"- Training: {cfg['train']['epochs']} epoch(s) max, batch {cfg['train']['batch_size']}, Adam lr {cfg['train']['lr']}, "
-        "best epoch on validation loss kept" + (f" (epoch {metrics['best_epoch']})" if metrics.get("best_epoch") else ""),
+        + (f"gradient norm clipped at {cfg['train']['grad_clip']}, " if cfg['train'].get("grad_clip") else "")
+        + (f"augmentation {cfg['train']['augment']} ({cfg['train']['augment_alpha']:.0%}), "
+           if cfg['train'].get("augment", "none") != "none" else "")
+        + (f"moving average of the weights (decay {cfg['train']['ema']}) validated and kept, " if cfg['train'].get("ema") else "")
+        + "best epoch on validation loss kept" + (f" (epoch {metrics['best_epoch']})" if metrics.get("best_epoch") else ""),
         "- Reproduce: `sentiment-lab train --preset CONFIG.toml` with the `config` block of config.json", "",
         "## Measured metrics", "",
     ]
