@@ -35,6 +35,22 @@ def corpus_splits() -> Splits:
     return Splits(train=train, val=val, test=make_corpus(200, seed=1, split="test"))
 
 
+def interrupt_then_resume(cfg, splits: Splits, run_dir: Path):
+    """Train until the first epoch has been checkpointed, stop as Ctrl-C would, then resume
+    to the end: the result to compare with an uninterrupted run of the same config."""
+    import json
+
+    from sentiment_lab.train import fit
+
+    def stop(row):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fit(cfg, splits, run_dir, progress=False, on_epoch=stop)
+    assert json.loads((run_dir / "checkpoint" / "state.json").read_text())["epoch"] == 1
+    return fit(cfg, splits, run_dir, resume=True, progress=False)
+
+
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory, corpus_splits):
     from sentiment_lab.train import fit

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conftest import tiny_config
+from conftest import interrupt_then_resume, tiny_config
 from sentiment_lab.augment import Augmenter
 from sentiment_lab.config import load_config
 from sentiment_lab.errors import ConfigError
@@ -69,13 +69,7 @@ def test_training_with_vectors_and_augmentation_learns_and_resumes(tmp_path, cor
     full = fit(cfg, corpus_splits, tmp_path / "full", progress=False)
     assert full.metrics["test"]["accuracy"] >= 0.85
     assert (tmp_path / "full" / "word_vectors.safetensors").is_file()
-
-    def stop(row):
-        raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        fit(cfg, corpus_splits, tmp_path / "cut", progress=False, on_epoch=stop)
-    resumed = fit(cfg, corpus_splits, tmp_path / "cut", resume=True, progress=False)
+    resumed = interrupt_then_resume(cfg, corpus_splits, tmp_path / "cut")
     assert [h["train_loss"] for h in resumed.history] == [h["train_loss"] for h in full.history]
 
 

@@ -3,7 +3,7 @@ import json
 import pytest
 from safetensors.torch import load_file
 
-from conftest import tiny_config
+from conftest import interrupt_then_resume, tiny_config
 from sentiment_lab.errors import SentimentLabError
 from sentiment_lab.train import fit
 
@@ -39,18 +39,7 @@ def test_seeded_runs_are_identical(tmp_path, corpus_splits):
 def test_resume_equals_uninterrupted(tmp_path, corpus_splits):
     cfg = tiny_config(**{"train.epochs": "3", "model.recurrent_dropout": "0.3", "model.input_dropout": "0.2"})
     full = fit(cfg, corpus_splits, tmp_path / "full", progress=False)
-    calls = []
-
-    def stop_after_first(row):
-        calls.append(row)
-        if len(calls) == 1:
-            raise KeyboardInterrupt
-
-    from sentiment_lab.train import fit as fit_fn
-    with pytest.raises(KeyboardInterrupt):
-        fit_fn(cfg, corpus_splits, tmp_path / "cut", progress=False, on_epoch=stop_after_first)
-    assert json.loads((tmp_path / "cut" / "checkpoint" / "state.json").read_text())["epoch"] == 1
-    resumed = fit(cfg, corpus_splits, tmp_path / "cut", resume=True, progress=False)
+    resumed = interrupt_then_resume(cfg, corpus_splits, tmp_path / "cut")
     assert [h["train_loss"] for h in resumed.history] == [h["train_loss"] for h in full.history]
     a = load_file(str(tmp_path / "full" / "bundle" / "model.safetensors"))
     b = load_file(str(tmp_path / "cut" / "bundle" / "model.safetensors"))
@@ -89,13 +78,7 @@ def test_ema_weights_are_validated_and_kept(tmp_path, corpus_splits):
 def test_resume_with_ema_equals_uninterrupted(tmp_path, corpus_splits):
     cfg = tiny_config(**{"train.epochs": "2", "train.ema": "0.9", "train.patience": "5"})
     full = fit(cfg, corpus_splits, tmp_path / "full", progress=False)
-
-    def stop(row):
-        raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        fit(cfg, corpus_splits, tmp_path / "cut", progress=False, on_epoch=stop)
-    resumed = fit(cfg, corpus_splits, tmp_path / "cut", resume=True, progress=False)
+    resumed = interrupt_then_resume(cfg, corpus_splits, tmp_path / "cut")
     assert [h["val_loss"] for h in resumed.history] == [h["val_loss"] for h in full.history]
     a = load_file(str(tmp_path / "full" / "bundle" / "model.safetensors"))
     b = load_file(str(tmp_path / "cut" / "bundle" / "model.safetensors"))
