@@ -207,7 +207,7 @@ def plot_results(runs: "Any", agg: "Any", out: Path) -> None:
     ax.set_xscale("log", base=2)
     ax.set_xlabel("max_len (tokens)")
     ax.set_ylabel("IMDB test accuracy (%)")
-    ax.legend(fontsize=7)
+    _legend_below(ax)
     ax.grid(alpha=0.3)
     _save_fig(fig, out / "accuracy_vs_max_len.png")
 
@@ -216,17 +216,22 @@ def plot_results(runs: "Any", agg: "Any", out: Path) -> None:
         ax.scatter(grp["train_s"] / 60, 100 * grp["test_accuracy"], label=name, s=18)
     ax.set_xlabel("training time (min)")
     ax.set_ylabel("IMDB test accuracy (%)")
-    ax.legend(fontsize=7)
+    _legend_below(ax)
     ax.grid(alpha=0.3)
     _save_fig(fig, out / "accuracy_vs_train_time.png")
+
+
+def _legend_below(ax: Any) -> None:
+    """Legend under the axes, one configuration per line: names carry every setting and
+    would cover the points inside the plot."""
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0.0, -0.2), frameon=False)
 
 
 def _save_fig(fig: Any, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     tmp = path.with_name(path.stem + ".part.png")
-    fig.tight_layout()
-    fig.savefig(tmp, dpi=120)
+    fig.savefig(tmp, dpi=120, bbox_inches="tight")  # grows the page to the legend below the axes
     plt.close(fig)
     tmp.replace(path)
 
