@@ -87,14 +87,39 @@ def test_resume_with_ema_equals_uninterrupted(tmp_path, corpus_splits):
 
 def test_ema_starts_as_the_running_mean_then_decays():
     import torch
-    from sentiment_lab.train import ema_avg_fn
+    from sentiment_lab.train import ema_multi_avg_fn
 
-    avg = ema_avg_fn(0.9)
+    avg = ema_multi_avg_fn(0.9)
     steps = [torch.tensor([float(v)]) for v in (4, 8, 0, 12, 100, 100)]
     a = steps[0].clone()  # AveragedModel copies the first step
+    other = torch.tensor([1.0])  # a second parameter averaged in the same call
     for n, cur in enumerate(steps[1:], start=1):
-        a = avg(a, cur, torch.tensor(n))
+        avg([a, other], [cur, torch.tensor([1.0 + n])], torch.tensor(n))
         if n < 9:  # n/(n+1) < 0.9: still the plain mean of the steps so far
             assert a.item() == pytest.approx(sum(s.item() for s in steps[:n + 1]) / (n + 1))
-    a = avg(a, torch.tensor([0.0]), torch.tensor(50))  # long run: the fixed decay
+            assert other.item() == pytest.approx(sum(1.0 + i for i in range(n + 1)) / (n + 1))
+    avg([a], [torch.tensor([0.0])], torch.tensor(50))  # long run: the fixed decay
     assert a.item() == pytest.approx(0.9 * 224 / 6)
+
+
+def test_lr_factor_schedules():
+    from sentiment_lab.train import lr_factor
+
+    assert [lr_factor("constant", s, 10) for s in (0, 5, 9)] == [1.0, 1.0, 1.0]
+    assert [lr_factor("linear", s, 10) for s in (0, 5, 9)] == pytest.approx([1.0, 0.5, 0.1])
+    assert [lr_factor("cosine", s, 10) for s in (0, 5, 10)] == pytest.approx([1.0, 0.5, 0.0])
+    assert lr_factor("cosine", 2, 10) > lr_factor("linear", 2, 10)  # cosine keeps the rate up longer
+
+
+def test_lr_schedule_decays_over_the_planned_steps_and_resumes_exactly(tmp_path, corpus_splits):
+    cfg = tiny_config(**{"train.epochs": "2", "train.lr_schedule": "linear", "train.patience": "5"})
+    full = fit(cfg, corpus_splits, tmp_path / "full", progress=False)
+    steps = full.history[-1]["steps"]
+    state = json.loads((tmp_path / "full" / "checkpoint" / "state.json").read_text())
+    # the last step ran at lr * (1 - (steps-1)/steps)
+    assert state["param_groups"][0]["lr"] == pytest.approx(cfg.train.lr / steps)
+    resumed = interrupt_then_resume(cfg, corpus_splits, tmp_path / "cut")
+    assert [h["val_loss"] for h in resumed.history] == [h["val_loss"] for h in full.history]
+    constant = fit(tiny_config(**{"train.epochs": "2", "train.patience": "5"}), corpus_splits, tmp_path / "c",
+                   progress=False)
+    assert [h["val_loss"] for h in constant.history] != [h["val_loss"] for h in full.history]

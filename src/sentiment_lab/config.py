@@ -61,6 +61,7 @@ class TrainConfig:
     epochs: int = 3
     batch_size: int = 128
     lr: float = 1e-3
+    lr_schedule: str = "constant"  # constant | linear | cosine: decay to 0 over the planned steps
     weight_decay: float = 0.0
     grad_clip: float = 0.0  # 0 = no clipping (the notebook clips nothing)
     ema: float = 0.0  # decay of an exponential moving average of the weights, validated and kept instead (0 = off)
@@ -104,6 +105,7 @@ CHOICES = {
     "text.truncation": ("head", "tail", "head+tail"),
     "model.pooling": ("last", "max", "mean", "attention"),
     "model.pretrained_vectors": ("none", "word2vec", "fasttext"),
+    "train.lr_schedule": ("constant", "linear", "cosine"),
     "train.device": ("auto", "cpu", "cuda", "mps"),
     "train.precision": ("auto", "fp32", "bf16"),
 }

@@ -80,16 +80,28 @@ class TrainResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def ema_avg_fn(decay: float) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]:
+def ema_multi_avg_fn(decay: float) -> Callable[[list[torch.Tensor], list[torch.Tensor], torch.Tensor], None]:
     """An exponential moving average that starts as the plain mean of the steps so far
     (decay n/(n+1) until that reaches `decay`). A fixed decay from the first step would keep
     most of the random initial weights in short runs: 0.99 over 40 steps leaves 67% of them,
-    and the model predicts at chance."""
-    def avg(averaged: torch.Tensor, current: torch.Tensor, num_averaged: torch.Tensor) -> torch.Tensor:
+    and the model predicts at chance. All tensors of a device in one foreach call, so the
+    step count is read from the device once per step, not once per parameter (a CUDA sync)."""
+    def avg(averaged: list[torch.Tensor], current: list[torch.Tensor], num_averaged: torch.Tensor) -> None:
         n = float(num_averaged)
         d = min(decay, n / (n + 1.0))
-        return averaged * d + current * (1.0 - d)
+        torch._foreach_lerp_(averaged, current, 1.0 - d)
     return avg
+
+
+def lr_factor(schedule: str, step: int, total: int) -> float:
+    """Multiplier of the base learning rate at optimizer step `step` of `total` planned:
+    constant, or a decay to zero (linear or cosine) that lets the last steps settle."""
+    if schedule == "constant" or total <= 0:
+        return 1.0
+    progress = min(step / total, 1.0)
+    if schedule == "linear":
+        return 1.0 - progress
+    return 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
 def _labels(records: list[Record]) -> np.ndarray:
@@ -208,7 +220,7 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
     # Weight averaging: the average of the last few hundred steps' weights sits nearer the
     # middle of the loss valley than the last step's, which small-batch noise keeps moving.
     # When on, it is what gets validated, selected and shipped.
-    ema = AveragedModel(model, avg_fn=ema_avg_fn(tc.ema), use_buffers=True) if tc.ema else None
+    ema = AveragedModel(model, multi_avg_fn=ema_multi_avg_fn(tc.ema), use_buffers=True) if tc.ema else None
     kept = ema.module if ema is not None else model  # the weights that are validated and kept
     history: list[dict] = []
     best = {"val_loss": math.inf, "epoch": 0}
@@ -223,6 +235,10 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
     console.log(f"training {cfg.model.arch} on {device.type}{' (bf16)' if dtype else ''}: "
                 f"{sum(p.numel() for p in model.parameters()):,} parameters, {len(x_tr):,} train / {len(x_va):,} val")
 
+    # the steps the run plans to take, for the learning-rate schedule (early stopping may end it sooner)
+    planned_steps = tc.epochs * len(dist_ctx.shard(bucket_batches(lengths, tc.batch_size, np.random.default_rng(0))))
+    if tc.max_steps:
+        planned_steps = min(planned_steps, tc.max_steps)
     net = dist_ctx.wrap(model, tc.seed + start_epoch)  # DDP when distributed; `model` is what gets saved
     interrupted = False
     bar = Progress(TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
@@ -253,6 +269,9 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
                     loss.backward()
                     if tc.grad_clip > 0:
                         torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
+                    if tc.lr_schedule != "constant":
+                        for group in opt.param_groups:
+                            group["lr"] = tc.lr * lr_factor(tc.lr_schedule, step, planned_steps)
                     opt.step()
                     if ema is not None:
                         ema.update_parameters(model)
