@@ -85,3 +85,13 @@ def test_cli_dry_run(tmp_path):
                                    "--set", "data.source=synthetic", "--dry-run"])
     assert res.exit_code == 0, res.output
     assert "4 runs" in res.output
+
+
+def test_plot_styles_stay_distinct_past_the_colour_cycle():
+    import itertools
+
+    from sentiment_lab.experiment import plot_styles
+
+    styles = list(itertools.islice(plot_styles(), 70))
+    assert len(set(styles)) == 70
+    assert styles[0] != styles[10] and styles[0][0] == styles[10][0]  # same colour, other marker

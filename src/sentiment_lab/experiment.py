@@ -20,7 +20,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -200,10 +200,10 @@ def plot_results(runs: "Any", agg: "Any", out: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(6, 4))
     family = agg["config"].str.replace(r"\s*text\.max_len=\S+", "", regex=True)
-    for name, grp in agg.assign(family=family).groupby("family"):
+    for (name, grp), (color, marker) in zip(agg.assign(family=family).groupby("family"), plot_styles()):
         grp = grp.sort_values("max_len")
         ax.errorbar(grp["max_len"], 100 * grp["test_accuracy_mean"], yerr=100 * grp["test_accuracy_std"],
-                    marker="o", capsize=3, label=name)
+                    color=color, marker=marker, capsize=3, label=name)
     ax.set_xscale("log", base=2)
     ax.set_xlabel("max_len (tokens)")
     ax.set_ylabel("IMDB test accuracy (%)")
@@ -212,13 +212,21 @@ def plot_results(runs: "Any", agg: "Any", out: Path) -> None:
     _save_fig(fig, out / "accuracy_vs_max_len.png")
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    for name, grp in runs.groupby("config"):
-        ax.scatter(grp["train_s"] / 60, 100 * grp["test_accuracy"], label=name, s=18)
+    for (name, grp), (color, marker) in zip(runs.groupby("config"), plot_styles()):
+        ax.scatter(grp["train_s"] / 60, 100 * grp["test_accuracy"], color=color, marker=marker, label=name, s=18)
     ax.set_xlabel("training time (min)")
     ax.set_ylabel("IMDB test accuracy (%)")
     _legend_below(ax)
     ax.grid(alpha=0.3)
     _save_fig(fig, out / "accuracy_vs_train_time.png")
+
+
+def plot_styles() -> Iterator[tuple[str, str]]:
+    """(colour, marker) pairs, all distinct for 70 configurations: matplotlib's colour
+    cycle alone repeats after 10, and a grid easily has more cells than that."""
+    markers = "osD^vP*"
+    for i in itertools.count():
+        yield f"C{i % 10}", markers[(i // 10) % len(markers)]
 
 
 def _legend_below(ax: Any) -> None:
