@@ -93,7 +93,7 @@ def ema_multi_avg_fn(decay: float) -> Callable[[list[torch.Tensor], list[torch.T
     return avg
 
 
-def lr_factor(schedule: str, step: int, total: int) -> float:
+def lr_factor(schedule: str, step: int, total: float) -> float:
     """Multiplier of the base learning rate at optimizer step `step` of `total` planned:
     constant, or a decay to zero (linear or cosine) that lets the last steps settle."""
     if schedule == "constant" or total <= 0:
@@ -235,10 +235,6 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
     console.log(f"training {cfg.model.arch} on {device.type}{' (bf16)' if dtype else ''}: "
                 f"{sum(p.numel() for p in model.parameters()):,} parameters, {len(x_tr):,} train / {len(x_va):,} val")
 
-    # the steps the run plans to take, for the learning-rate schedule (early stopping may end it sooner)
-    planned_steps = tc.epochs * len(dist_ctx.shard(bucket_batches(lengths, tc.batch_size, np.random.default_rng(0))))
-    if tc.max_steps:
-        planned_steps = min(planned_steps, tc.max_steps)
     net = dist_ctx.wrap(model, tc.seed + start_epoch)  # DDP when distributed; `model` is what gets saved
     interrupted = False
     bar = Progress(TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
@@ -250,6 +246,9 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
                 # ---------------- TRAIN ----------------
                 epoch_seed = int(rng.integers(2**31))
                 batches = dist_ctx.shard(bucket_batches(lengths, tc.batch_size, np.random.default_rng(epoch_seed)))
+                # the steps the run plans, for the learning-rate schedule (early stopping may end it sooner);
+                # every epoch has as many batches
+                planned_steps = min(tc.epochs * len(batches), tc.max_steps or math.inf)
                 aug_rng = np.random.default_rng(epoch_seed + 1)
                 task = bar.add_task("train", total=len(batches), epoch=epoch, loss=float("nan"))
                 model.train()
@@ -269,9 +268,8 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
                     loss.backward()
                     if tc.grad_clip > 0:
                         torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
-                    if tc.lr_schedule != "constant":
-                        for group in opt.param_groups:
-                            group["lr"] = tc.lr * lr_factor(tc.lr_schedule, step, planned_steps)
+                    for group in opt.param_groups:
+                        group["lr"] = tc.lr * lr_factor(tc.lr_schedule, step, planned_steps)
                     opt.step()
                     if ema is not None:
                         ema.update_parameters(model)
