@@ -53,3 +53,14 @@ def test_bad_config_json(bundle_copy):
 def test_not_a_bundle(tmp_path):
     with pytest.raises(BundleError, match="not found"):
         load_pretrained(tmp_path / "nope")
+
+
+def test_model_card_names_the_training_recipe(tiny_bundle):
+    from sentiment_lab.bundle import model_card
+
+    meta, metrics = read_meta(tiny_bundle), {"best_epoch": 2}
+    plain = next(l for l in model_card(meta, metrics).splitlines() if l.startswith("- Training:"))
+    assert "decayed" not in plain and "clipped" not in plain and "moving average" not in plain
+    meta["config"]["train"].update(lr_schedule="linear", grad_clip=1.0, ema=0.99)
+    line = next(l for l in model_card(meta, metrics).splitlines() if l.startswith("- Training:"))
+    assert "decayed linear to 0" in line and "clipped at 1.0" in line and "decay 0.99" in line

@@ -175,6 +175,7 @@ def model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
         + ("blocks of consecutive ids, " if cfg["data"].get("val_split") == "blocks" else "")
         + f"seed {cfg['train']['seed']})",
         f"- Training: {cfg['train']['epochs']} epoch(s) max, batch {cfg['train']['batch_size']}, Adam lr {cfg['train']['lr']}, "
+        + (f"decayed {cfg['train']['lr_schedule']} to 0, " if cfg['train'].get("lr_schedule", "constant") != "constant" else "")
         + (f"gradient norm clipped at {cfg['train']['grad_clip']}, " if cfg['train'].get("grad_clip") else "")
         + (f"augmentation {cfg['train']['augment']} ({cfg['train']['augment_alpha']:.0%}), "
            if cfg['train'].get("augment", "none") != "none" else "")
