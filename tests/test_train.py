@@ -123,3 +123,34 @@ def test_lr_schedule_decays_over_the_planned_steps_and_resumes_exactly(tmp_path,
     constant = fit(tiny_config(**{"train.epochs": "2", "train.patience": "5"}), corpus_splits, tmp_path / "c",
                    progress=False)
     assert [h["val_loss"] for h in constant.history] != [h["val_loss"] for h in full.history]
+
+
+def test_refit_without_validation_trains_every_epoch_and_keeps_the_last(tmp_path, corpus_splits):
+    """data.val_fraction=0: the final refit on all of train once settings were chosen on a
+    validation split. No early stopping (there is nothing to stop on), the last epoch ships."""
+    from sentiment_lab.data import Splits, split_train_val
+
+    train, val = split_train_val(corpus_splits.train + corpus_splits.val, 0.0, seed=0)
+    assert val == [] and len(train) == len(corpus_splits.train) + len(corpus_splits.val)
+    cfg = tiny_config(**{"data.val_fraction": "0", "train.epochs": "6", "train.patience": "1"})
+    r = fit(cfg, Splits(train=train, val=[], test=corpus_splits.test), tmp_path / "refit", progress=False)
+    assert [h["epoch"] for h in r.history] == [1, 2, 3, 4, 5, 6]
+    assert all(h["val_loss"] is None and h["val_accuracy"] is None for h in r.history)
+    assert r.best_epoch == 6 and "val" not in r.metrics
+    assert r.metrics["test"]["accuracy"] >= 0.9
+    d = tmp_path / "refit"
+    shipped = load_file(str(d / "bundle" / "model.safetensors"))
+    last = load_file(str(d / "checkpoint" / "model.safetensors"))
+    assert all((shipped[k] == last[k]).all() for k in shipped)
+    card = (d / "bundle" / "README.md").read_text()
+    assert "no validation split" in card and "last epoch kept (epoch 6)" in card
+    assert any(d.rglob("learning_curves.png"))  # plotted from the training curves alone
+
+
+def test_val_fraction_range_is_checked():
+    from sentiment_lab.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"data.val_fraction must be in \[0, 1\)"):
+        tiny_config(**{"data.val_fraction": "1.0"})
+    with pytest.raises(ConfigError, match="val_fraction"):
+        tiny_config(**{"data.val_fraction": "-0.1"})

@@ -171,16 +171,18 @@ def model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
         f"({cfg['text']['truncation']} kept)",
         f"- Data: `{cfg['data']['source']}`" + (f" from `{Path(cfg['data']['path']).name}`" if cfg['data']['path'] else "")
         + (f", limited to {cfg['data']['limit']:,} rows" if cfg['data']['limit'] else "")
-        + f"; validation = {cfg['data']['val_fraction']:.0%} of train (stratified, "
-        + ("blocks of consecutive ids, " if cfg["data"].get("val_split") == "blocks" else "")
-        + f"seed {cfg['train']['seed']})",
+        + (f"; validation = {cfg['data']['val_fraction']:.0%} of train (stratified, "
+           + ("blocks of consecutive ids, " if cfg["data"].get("val_split") == "blocks" else "")
+           + f"seed {cfg['train']['seed']})" if cfg['data']['val_fraction']
+           else "; no validation split: trained on all of train (a final refit with settings chosen beforehand)"),
         f"- Training: {cfg['train']['epochs']} epoch(s) max, batch {cfg['train']['batch_size']}, Adam lr {cfg['train']['lr']}, "
         + (f"decayed {cfg['train']['lr_schedule']} to 0, " if cfg['train'].get("lr_schedule", "constant") != "constant" else "")
         + (f"gradient norm clipped at {cfg['train']['grad_clip']}, " if cfg['train'].get("grad_clip") else "")
         + (f"augmentation {cfg['train']['augment']} ({cfg['train']['augment_alpha']:.0%}), "
            if cfg['train'].get("augment", "none") != "none" else "")
         + (f"moving average of the weights (decay {cfg['train']['ema']}) validated and kept, " if cfg['train'].get("ema") else "")
-        + "best epoch on validation loss kept" + (f" (epoch {metrics['best_epoch']})" if metrics.get("best_epoch") else ""),
+        + ("best epoch on validation loss kept" if cfg['data']['val_fraction'] else "last epoch kept")
+        + (f" (epoch {metrics['best_epoch']})" if metrics.get("best_epoch") else ""),
         "- Reproduce: `sentiment-lab train --preset CONFIG.toml` with the `config` block of config.json", "",
         "## Measured metrics", "",
     ]

@@ -26,7 +26,7 @@ class DataConfig:
     text_column: str = "text"
     label_column: str = "label"
     rating_threshold: float | None = None  # star ratings >= threshold are positive
-    val_fraction: float = 0.2  # stratified, seeded split carved out of train
+    val_fraction: float = 0.2  # stratified, seeded split carved out of train; 0 = none (a final refit on all of train)
     val_split: str = "random"  # random | blocks: whole runs of consecutive ids (IMDB: a movie's reviews) per label
     limit: int | None = None  # keep at most this many train (and test) rows: quick runs
 
@@ -175,8 +175,8 @@ def validate(cfg: Config) -> None:
         p = getattr(cfg.model, name)
         if not 0.0 <= p < 1.0:
             raise ConfigError(f"model.{name} must be in [0, 1), got {p}")
-    if not 0.0 < cfg.data.val_fraction < 1.0:
-        raise ConfigError(f"data.val_fraction must be in (0, 1), got {cfg.data.val_fraction}")
+    if not 0.0 <= cfg.data.val_fraction < 1.0:
+        raise ConfigError(f"data.val_fraction must be in [0, 1), got {cfg.data.val_fraction}")
     if not 0.0 <= cfg.train.ema < 1.0:
         raise ConfigError(f"train.ema must be in [0, 1), got {cfg.train.ema}")
     if cfg.train.lr <= 0:

@@ -15,6 +15,7 @@ on validation accuracy; test accuracy is reported, never used to choose.
 from __future__ import annotations
 
 import itertools
+import math
 import json
 import re
 import time
@@ -89,7 +90,7 @@ def _run_row(cell: Cell, cfg: Config, run_dir: Path) -> dict[str, Any]:
     return {"config": cell.config_name, "preset": Path(cell.preset).stem, "overrides": " ".join(cell.overrides),
             "seed": cell.seed, "arch": cfg.model.arch, "bidirectional": cfg.model.bidirectional,
             "num_layers": cfg.model.num_layers, "pooling": cfg.model.pooling, "max_len": cfg.text.max_len,
-            "vocab_size": cfg.text.vocab_size, "val_accuracy": metrics["val"]["accuracy"],
+            "vocab_size": cfg.text.vocab_size, "val_accuracy": metrics.get("val", {}).get("accuracy", math.nan),
             "test_accuracy": test.get("accuracy", float("nan")), "test_f1_macro": test.get("f1_macro", float("nan")),
             "epochs": len(history), "best_epoch": metrics.get("best_epoch"),
             "train_s": sum(h["train_s"] for h in history),
@@ -138,7 +139,7 @@ def run_experiment(presets: list[str], grid: list[str], seeds: list[int], out: s
             write_json(run_dir / "experiment.json", {"cell": cell.key, "preset": cell.preset,
                                                      "overrides": list(cell.overrides), "seed": cell.seed,
                                                      "common": list(common or []), **_measure(run_dir, texts)})
-            acc = result.metrics.get("test", result.metrics["val"])["accuracy"]
+            acc = result.metrics.get("test", result.metrics.get("val", {})).get("accuracy", math.nan)
             on_event(f"[{i}/{len(cells)}] {cell.key}: accuracy {acc:.4f}")
         rows.append(_run_row(cell, cfg, run_dir))
     return write_results(rows + _earlier_rows(out, {c.key for c, _ in cells}), out)

@@ -37,14 +37,17 @@ def _save(fig: Any, out_dir: Path, stem: str) -> Path:
 
 
 def learning_curves(history: Sequence[dict[str, Any]], out_dir: str | Path, title: str = "") -> Path:
-    """Loss and accuracy per epoch, train vs validation; the kept (best-validation-loss) epoch marked."""
+    """Loss and accuracy per epoch, train vs validation; the kept (best-validation-loss) epoch
+    marked (the last one for a run without validation)."""
     plt = _plt()
     epochs = [h["epoch"] for h in history]
-    best = min(history, key=lambda h: h["val_loss"])["epoch"]
+    validated = all(h.get("val_loss") is not None for h in history)
+    best = min(history, key=lambda h: h["val_loss"])["epoch"] if validated else epochs[-1]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
     for ax, key, name in ((axes[0], "loss", "loss (binary cross-entropy)"), (axes[1], "accuracy", "accuracy")):
         ax.plot(epochs, [h[f"train_{key}"] for h in history], "o-", label="train")
-        ax.plot(epochs, [h[f"val_{key}"] for h in history], "s-", label="validation")
+        if validated:
+            ax.plot(epochs, [h[f"val_{key}"] for h in history], "s-", label="validation")
         ax.axvline(best, color="grey", ls=":", label=f"kept: epoch {best}")
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)

@@ -289,21 +289,25 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
                 bar.remove_task(task)
                 # ---------------- VALIDATE ----------------
                 t1 = time.perf_counter()
-                p_va = 1 / (1 + np.exp(-dist_ctx.sharded_logits(
-                    lambda s: predict_logits(kept, s, tc.eval_batch_size, device, dtype), x_va)))
-                vm = compute_metrics(y_va, p_va)
+                val_loss = val_acc = None
+                if len(x_va):
+                    p_va = 1 / (1 + np.exp(-dist_ctx.sharded_logits(
+                        lambda s: predict_logits(kept, s, tc.eval_batch_size, device, dtype), x_va)))
+                    vm = compute_metrics(y_va, p_va)
+                    val_loss, val_acc = vm["loss"], vm["accuracy"]
                 row = {"epoch": epoch, "train_loss": tot_loss / seen, "train_accuracy": tot_correct / seen,
-                       "val_loss": vm["loss"], "val_accuracy": vm["accuracy"], "train_s": train_s,
+                       "val_loss": val_loss, "val_accuracy": val_acc, "train_s": train_s,
                        "val_s": time.perf_counter() - t1, "padding_share": 1 - real_tokens / padded_tokens,
                        "steps": step}
                 history.append(row)
-                improved = vm["loss"] < best["val_loss"]
+                # without a validation split (a final refit on all of train) the last epoch is kept
+                improved = val_loss is None or val_loss < best["val_loss"]
                 if improved:
-                    best = {"val_loss": vm["loss"], "epoch": epoch}
+                    best = {"val_loss": math.inf if val_loss is None else val_loss, "epoch": epoch}
                     best_state = {k: v.detach().cpu().clone() for k, v in kept.state_dict().items()}
                 console.log(f"epoch {epoch}: train loss {row['train_loss']:.4f} acc {row['train_accuracy']:.4f} | "
-                            f"val loss {row['val_loss']:.4f} acc {row['val_accuracy']:.4f} | {train_s:.1f}s"
-                            + (" *" if improved else ""))
+                            + ("no validation" if val_loss is None else f"val loss {val_loss:.4f} acc {val_acc:.4f}")
+                            + f" | {train_s:.1f}s" + (" *" if improved and val_loss is not None else ""))
                 next_seed = int(rng.integers(2**31))  # reseeding each epoch makes a resumed run identical
                 rng = np.random.default_rng(next_seed)
                 if dist_ctx.is_main:
@@ -329,7 +333,9 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
     if not dist_ctx.is_main:  # rank 0 evaluates and writes the bundle
         dist_ctx.close()
         return TrainResult(model, encoder, history, {"best_epoch": best["epoch"]}, run_dir, best["epoch"], interrupted)
-    metrics = {"best_epoch": best["epoch"], "val": vm_of(model, x_va, y_va, tc.eval_batch_size, device, dtype)}
+    metrics: dict[str, Any] = {"best_epoch": best["epoch"]}
+    if len(x_va):
+        metrics["val"] = vm_of(model, x_va, y_va, tc.eval_batch_size, device, dtype)
     if splits.test:
         x_te, full_te = encode_with_lengths(encoder, [r.text for r in splits.test])
         y_te = _labels(splits.test)

@@ -81,5 +81,7 @@ def train(
     if test:
         console.print(f"test accuracy {test['accuracy']:.4f}, macro F1 {test['f1_macro']:.4f} "
                       f"(best epoch {result.best_epoch}); bundle: {out / 'bundle'}")
-    else:
+    elif "val" in result.metrics:
         console.print(f"validation accuracy {result.metrics['val']['accuracy']:.4f}; bundle: {out / 'bundle'}")
+    else:
+        console.print(f"trained for {result.best_epoch} epoch(s), no validation or test split; bundle: {out / 'bundle'}")

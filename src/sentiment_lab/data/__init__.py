@@ -39,10 +39,13 @@ def subsample(records: list[Record], n: int | None, seed: int) -> list[Record]:
 def split_train_val(records: list[Record], val_fraction: float, seed: int,
                     how: str = "random") -> tuple[list[Record], list[Record]]:
     """Stratified, seeded train/validation split: records drawn at random, or whole blocks
-    of consecutive records (`how="blocks"`, see `_block_split`)."""
+    of consecutive records (`how="blocks"`, see `_block_split`). `val_fraction=0` keeps every
+    record for training: the final refit once the settings were chosen on a validation split."""
     labels = [r.label for r in records]
     if len(set(labels)) < 2:
         raise DataError("the training data has only one label; need both positive and negative examples")
+    if val_fraction == 0:
+        return list(records), []
     if how == "blocks":
         return _block_split(records, val_fraction, seed)
     try:
