@@ -160,6 +160,7 @@ def _check_shapes(state: dict[str, Any], cfg: Config, vocab_size: int, directory
 
 def model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
     cfg = meta["config"]
+    refit = not cfg["data"]["val_fraction"]  # trained on all of train, no validation: see train.py
     test = metrics.get("test", {})
     lines = [
         "# sentiment-lab model card", "",
@@ -173,15 +174,16 @@ def model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
         + (f", limited to {cfg['data']['limit']:,} rows" if cfg['data']['limit'] else "")
         + (f"; validation = {cfg['data']['val_fraction']:.0%} of train (stratified, "
            + ("blocks of consecutive ids, " if cfg["data"].get("val_split") == "blocks" else "")
-           + f"seed {cfg['train']['seed']})" if cfg['data']['val_fraction']
+           + f"seed {cfg['train']['seed']})" if not refit
            else "; no validation split: trained on all of train (a final refit with settings chosen beforehand)"),
-        f"- Training: {cfg['train']['epochs']} epoch(s) max, batch {cfg['train']['batch_size']}, Adam lr {cfg['train']['lr']}, "
+        f"- Training: {cfg['train']['epochs']} epoch(s){'' if refit else ' max'}, batch {cfg['train']['batch_size']}, Adam lr {cfg['train']['lr']}, "
         + (f"decayed {cfg['train']['lr_schedule']} to 0, " if cfg['train'].get("lr_schedule", "constant") != "constant" else "")
         + (f"gradient norm clipped at {cfg['train']['grad_clip']}, " if cfg['train'].get("grad_clip") else "")
         + (f"augmentation {cfg['train']['augment']} ({cfg['train']['augment_alpha']:.0%}), "
            if cfg['train'].get("augment", "none") != "none" else "")
-        + (f"moving average of the weights (decay {cfg['train']['ema']}) validated and kept, " if cfg['train'].get("ema") else "")
-        + ("best epoch on validation loss kept" if cfg['data']['val_fraction'] else "last epoch kept")
+        + (f"moving average of the weights (decay {cfg['train']['ema']}){'' if refit else ' validated and'} kept, "
+           if cfg['train'].get("ema") else "")
+        + ("last epoch kept" if refit else "best epoch on validation loss kept")
         + (f" (epoch {metrics['best_epoch']})" if metrics.get("best_epoch") else ""),
         "- Reproduce: `sentiment-lab train --preset CONFIG.toml` with the `config` block of config.json", "",
         "## Measured metrics", "",
