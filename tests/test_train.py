@@ -145,6 +145,10 @@ def test_refit_without_validation_trains_every_epoch_and_keeps_the_last(tmp_path
     card = (d / "bundle" / "README.md").read_text()
     assert "no validation split" in card and "last epoch kept (epoch 6)" in card
     assert any(d.rglob("learning_curves.png"))  # plotted from the training curves alone
+    resumed = interrupt_then_resume(cfg, Splits(train=train, val=[], test=corpus_splits.test), tmp_path / "cut")
+    assert [h["train_loss"] for h in resumed.history] == [h["train_loss"] for h in r.history]
+    state = (tmp_path / "cut" / "checkpoint" / "state.json").read_text()
+    assert "Infinity" not in state and "NaN" not in state  # strict JSON
 
 
 def test_val_fraction_range_is_checked():

@@ -303,7 +303,7 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
                 # without a validation split (a final refit on all of train) the last epoch is kept
                 improved = val_loss is None or val_loss < best["val_loss"]
                 if improved:
-                    best = {"val_loss": math.inf if val_loss is None else val_loss, "epoch": epoch}
+                    best = {"val_loss": val_loss, "epoch": epoch}  # None without validation: JSON has no inf
                     best_state = {k: v.detach().cpu().clone() for k, v in kept.state_dict().items()}
                 console.log(f"epoch {epoch}: train loss {row['train_loss']:.4f} acc {row['train_accuracy']:.4f} | "
                             + ("no validation" if val_loss is None else f"val loss {val_loss:.4f} acc {val_acc:.4f}")

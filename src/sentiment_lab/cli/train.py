@@ -80,7 +80,7 @@ def train(
     test = result.metrics.get("test")
     if test:
         console.print(f"test accuracy {test['accuracy']:.4f}, macro F1 {test['f1_macro']:.4f} "
-                      f"(best epoch {result.best_epoch}); bundle: {out / 'bundle'}")
+                      f"(epoch {result.best_epoch} kept); bundle: {out / 'bundle'}")
     elif "val" in result.metrics:
         console.print(f"validation accuracy {result.metrics['val']['accuracy']:.4f}; bundle: {out / 'bundle'}")
     else:
