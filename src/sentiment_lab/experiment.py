@@ -187,8 +187,9 @@ def markdown_table(agg: "Any") -> str:
     for r in agg.sort_values("val_accuracy", ascending=False).itertuples():
         params = f"{int(r.parameters):,}" if r.parameters == r.parameters and r.parameters is not None else "?"
         rps = f"{r.predict_reviews_per_s:,.0f}" if r.predict_reviews_per_s == r.predict_reviews_per_s else "?"
+        val = "none" if math.isnan(r.val_accuracy) else f"{100 * r.val_accuracy:.2f}"  # refits have no validation
         lines.append(f"| {r.config} | {100 * r.test_accuracy_mean:.2f} ± {100 * r.test_accuracy_std:.2f} "
-                     f"| {100 * r.test_f1_macro:.2f} | {100 * r.val_accuracy:.2f} | {r.seeds} | {r.train_s / 60:.1f} min "
+                     f"| {100 * r.test_f1_macro:.2f} | {val} | {r.seeds} | {r.train_s / 60:.1f} min "
                      f"| {r.epoch_s:.0f} | {params} | {rps} |")
     return "\n".join(lines) + "\n\nSorted by validation accuracy (the selection criterion); test shown, never used to choose.\n"
 
