@@ -64,3 +64,14 @@ def test_model_card_names_the_training_recipe(tiny_bundle):
     meta["config"]["train"].update(lr_schedule="linear", grad_clip=1.0, ema=0.99)
     line = next(l for l in model_card(meta, metrics).splitlines() if l.startswith("- Training:"))
     assert "decayed linear to 0" in line and "clipped at 1.0" in line and "decay 0.99" in line
+
+
+def test_model_card_names_the_ngram_vectors(tiny_bundle):
+    from sentiment_lab.bundle import model_card
+
+    meta = read_meta(tiny_bundle)
+    arch = next(l for l in model_card(meta, {}).splitlines() if l.startswith("- Architecture:"))
+    assert "gram" not in arch
+    meta["config"]["model"].update(ngram_buckets=65536, ngram_order=3, ngram_dim=32)
+    arch = next(l for l in model_card(meta, {}).splitlines() if l.startswith("- Architecture:"))
+    assert "hashed bi- and trigram vectors (65,536 buckets x 32)" in arch

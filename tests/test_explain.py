@@ -81,7 +81,8 @@ def test_explanation_on_tiny_bundle(tiny):
 @pytest.mark.parametrize("kw", [dict(arch="lstm.v1", bidirectional=True, pooling="max"),
                                 dict(arch="gru.v1", num_layers=2, pooling="mean"),
                                 dict(arch="lstm.v1", bidirectional=True, pooling="attention"),
-                                dict(arch="rnn.v1", pooling="last")])
+                                dict(arch="rnn.v1", pooling="last"),
+                                dict(arch="lstm.v1", bidirectional=True, pooling="max", ngram_buckets=64, ngram_order=3)])
 def test_trajectory_and_occlusion_equal_one_by_one_predictions(tiny, kw):
     clf = random_clf(tiny, **kw)
     e = explain(clf, "a great film but an awful dull plot", ig_steps=8)
@@ -138,6 +139,15 @@ def test_integrated_gradients_completeness(tiny, shipped_explained):
         target = logit(e.score) - logit(e.baseline_score)
         assert sum(e.attributions) == pytest.approx(target, abs=0.02 + 0.01 * abs(target))
         assert abs(e.ig_delta) < 0.02 + 0.01 * abs(target)
+
+
+def test_integrated_gradients_completeness_with_ngram_vectors(tiny):
+    """Word and n-gram vectors are interpolated together: attributions still add up."""
+    clf = random_clf(tiny, bidirectional=True, pooling="max", ngram_buckets=64, ngram_order=3)
+    e = explain(clf, "a great film but an awful dull plot", ig_steps=128, internals=False)
+    target = logit(e.score) - logit(e.baseline_score)
+    assert abs(target) > 0.1
+    assert sum(e.attributions) == pytest.approx(target, abs=0.02 + 0.01 * abs(target))
 
 
 def test_shipped_attributions_point_at_sentiment_words(shipped_explained):

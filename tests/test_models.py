@@ -12,7 +12,8 @@ VOCAB = 50
 VARIANTS = [dict(), dict(bidirectional=True), dict(num_layers=2), dict(pooling="max"), dict(pooling="mean"),
             dict(bidirectional=True, pooling="mean", num_layers=2), dict(bidirectional=True, num_layers=3),
             dict(bidirectional=True, pooling="max"), dict(pooling="attention"),
-            dict(bidirectional=True, num_layers=2, pooling="attention")]
+            dict(bidirectional=True, num_layers=2, pooling="attention"),
+            dict(ngram_buckets=31, ngram_order=3, bidirectional=True, pooling="max"), dict(ngram_buckets=17)]
 
 
 def _batch(seed=0):
@@ -25,7 +26,10 @@ def _batch(seed=0):
 def _model(arch, **kw):
     torch.manual_seed(0)
     cfg = ModelConfig(arch=arch, embedding_dim=8, hidden_size=6, **kw)
-    return build_model(cfg, VOCAB).eval()
+    model = build_model(cfg, VOCAB).eval()
+    if model.ngrams is not None:  # the table starts at zero: give the n-grams a say
+        torch.nn.init.normal_(model.ngrams.table.weight, std=0.5)
+    return model
 
 
 @pytest.mark.parametrize("arch", sorted(REGISTRY))
@@ -99,3 +103,37 @@ def test_attention_weights_are_a_distribution_over_real_tokens():
         assert torch.all(row[:n] > 0) and torch.all(row[n:] == 0)
     with pytest.raises(ValueError, match="attention"):
         _model("lstm.v1").attention_weights(ids, lengths)
+
+
+def test_ngram_vectors_see_exactly_the_previous_tokens():
+    """Position t's input depends on tokens t-order+1..t only; the opening token is hashed
+    with [PAD] before it; the NumPy twin hashes identically."""
+    from sentiment_lab.runtime import ngram_hashes
+
+    for order in (2, 3):
+        model = _model("lstm.v1", ngram_buckets=97, ngram_order=order)
+        a = torch.tensor([[5, 6, 7, 8, 9, 10]])
+        b = a.clone()
+        b[0, 1] = 11  # change token 1
+        with torch.no_grad():
+            diff = (model.embed(a) - model.embed(b)).abs().sum(-1)[0]
+        changed = [t for t in range(6) if diff[t] > 0]
+        assert changed == list(range(1, 1 + order))
+        h = model.ngrams.hashes(a)
+        assert h.shape == (1, 6, order - 1) and int(h.min()) >= 0 and int(h.max()) < 97
+        np.testing.assert_array_equal(ngram_hashes(a.numpy(), 97, order), h.numpy())
+    # "not good" and "good not" are different bigrams (the word vectors alone cannot tell)
+    h = model.ngrams.hashes(torch.tensor([[3, 4], [4, 3]]))
+    assert int(h[0, 1, 0]) != int(h[1, 1, 0])
+
+
+def test_ngram_table_starts_at_zero_and_learns():
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(embedding_dim=8, hidden_size=6, ngram_buckets=64), VOCAB)
+    ids, lengths = _batch()
+    with torch.no_grad():
+        x = model.embed(ids)
+        assert x.shape == (*ids.shape, 8 + 32)
+        assert torch.equal(x[..., :8], model.embedding(ids)) and not x[..., 8:].any()  # starts as the words-only model
+    model(ids, lengths).sum().backward()
+    assert model.ngrams.table.weight.grad.abs().sum() > 0

@@ -54,6 +54,9 @@ class ModelConfig:
     layer_dropout: float = 0.2  # between stacked layers (num_layers > 1)
     pretrained_vectors: str = "none"  # none | word2vec | fasttext: trained on the training split, init the embedding
     freeze_embeddings: bool = False  # keep pretrained vectors fixed
+    ngram_buckets: int = 0  # hashed n-gram vectors appended to each token's vector (0 = words only)
+    ngram_dim: int = 32  # size of those n-gram vectors
+    ngram_order: int = 2  # 2: the bigram ending at each token; 3: the trigram too (same table)
 
 
 @dataclass
@@ -175,6 +178,12 @@ def validate(cfg: Config) -> None:
         p = getattr(cfg.model, name)
         if not 0.0 <= p < 1.0:
             raise ConfigError(f"model.{name} must be in [0, 1), got {p}")
+    if cfg.model.ngram_dim <= 0:
+        raise ConfigError(f"model.ngram_dim must be > 0, got {cfg.model.ngram_dim}")
+    if cfg.model.ngram_buckets < 0:
+        raise ConfigError(f"model.ngram_buckets must be >= 0 (0 = off), got {cfg.model.ngram_buckets}")
+    if cfg.model.ngram_order not in (2, 3):
+        raise ConfigError(f"model.ngram_order must be 2 or 3, got {cfg.model.ngram_order}")
     if not 0.0 <= cfg.data.val_fraction < 1.0:
         raise ConfigError(f"data.val_fraction must be in [0, 1), got {cfg.data.val_fraction}")
     if not 0.0 <= cfg.train.ema < 1.0:

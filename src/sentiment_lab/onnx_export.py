@@ -65,7 +65,7 @@ class PaddedGraph(nn.Module):
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         cfg, m = self.cfg, self.model
-        x = m.embedding(ids)  # (B, T, E)
+        x = m.embed(ids)  # (B, T, E)
         B, T = ids.shape
         steps = torch.arange(T)[None, :]  # (1, T)
         rev = lengths[:, None] - 1 - steps

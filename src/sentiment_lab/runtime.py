@@ -21,6 +21,25 @@ import numpy as np
 from sentiment_lab.config import ModelConfig
 
 
+# Multipliers of the n-gram hash (models.rnn.NgramEmbedding): large and odd, so consecutive
+# ids land far apart in the table. Kept here, torch-free, so both forward passes share them.
+NGRAM_PRIMES = (1_000_003, 2_654_435_761, 40_503, 97_374_611)
+
+
+def ngram_hashes(ids: np.ndarray, buckets: int, order: int) -> np.ndarray:
+    """Bucket ids (B, T, order - 1) of the bigram (and trigram) ending at each step of
+    right-padded ids (B, T); steps before the first token count as [PAD] (id 0)."""
+    p = NGRAM_PRIMES
+    ids = ids.astype(np.int64)
+    prev = np.pad(ids, ((0, 0), (1, 0)))[:, :-1]
+    h2 = ids * p[0] + prev * p[1]
+    out = [np.remainder(h2, buckets)]
+    if order >= 3:
+        prev2 = np.pad(ids, ((0, 0), (2, 0)))[:, :-2]
+        out.append(np.remainder(h2 + prev2 * p[2] + p[3], buckets))
+    return np.stack(out, axis=-1)
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))  # overflow-free
 
@@ -71,6 +90,9 @@ class NumpyRNN:
         cfg = self.cfg
         B, T = ids.shape
         x = self.w["embedding.weight"][ids]
+        if cfg.ngram_buckets:
+            grams = self.w["ngrams.table.weight"][ngram_hashes(ids, cfg.ngram_buckets, cfg.ngram_order)].sum(axis=2)
+            x = np.concatenate([x, grams], axis=2)
         steps = np.arange(T)[None, :]
         rev = lengths[:, None] - 1 - steps
         rev = np.where(rev >= 0, rev, steps)  # reverse each sequence within its length

@@ -146,7 +146,10 @@ def integrated_gradients(model: "torch.nn.Module", ids: "torch.Tensor", lengths:
     flags = torch.backends.cudnn.flags(enabled=False) if ids.device.type == "cuda" else nullcontext()
     try:
         with flags:
-            lig = LayerIntegratedGradients(model, model.embedding)
+            # With n-gram vectors both input layers are interpolated together; a token's
+            # attribution is its word vector's plus that of the n-grams ending at it.
+            layers = [model.embedding] + ([model.ngrams] if getattr(model, "ngrams", None) is not None else [])
+            lig = LayerIntegratedGradients(model, layers if len(layers) > 1 else layers[0])
             attr, delta = lig.attribute(ids, baselines=baseline, additional_forward_args=(lengths,),
                                         n_steps=steps, return_convergence_delta=True,
                                         internal_batch_size=B * per_chunk if per_chunk < steps else None)
@@ -154,6 +157,8 @@ def integrated_gradients(model: "torch.nn.Module", ids: "torch.Tensor", lengths:
                 base_logit = model(baseline, lengths)
     finally:
         model.train(was_training)
+    if isinstance(attr, (list, tuple)):
+        attr = sum(a.sum(-1) for a in attr)[..., None]
     return (attr.sum(-1).detach().float().cpu().numpy(), delta.detach().float().cpu().numpy(),
             base_logit.float().cpu().numpy())
 

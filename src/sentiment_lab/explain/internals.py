@@ -31,7 +31,7 @@ def layer0_forward(model: "torch.nn.Module", ids: "torch.Tensor") -> tuple[np.nd
 
     rnn = model.rnn
     with torch.inference_mode():
-        x = model.embedding(ids).float()  # (T, E); input dropout is the identity in eval mode
+        x = model.embed(ids[None])[0].float()  # (T, E); input dropout is the identity in eval mode
         w_ih, w_hh = rnn.weight_ih_l0.float(), rnn.weight_hh_l0.float()
         b_ih, b_hh = rnn.bias_ih_l0.float(), rnn.bias_hh_l0.float()
         gx = x @ w_ih.T + b_ih  # (T, G*H): every input projection at once

@@ -20,6 +20,7 @@ from torch.func import functional_call
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from sentiment_lab.config import ModelConfig
+from sentiment_lab.runtime import NGRAM_PRIMES
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
@@ -37,6 +38,41 @@ class LockedDropout(nn.Module):
             return x
         mask = x.new_empty(x.size(0), 1, x.size(2)).bernoulli_(1 - self.p) / (1 - self.p)
         return x * mask
+
+
+class NgramEmbedding(nn.Module):
+    """Vectors of the n-grams ending at each token, hashed into a fixed table (fastText's
+    hashing trick; Joulin et al. 2017) and appended to the token's word vector. The recurrence
+    then reads "not good" as a unit as well as "not" and "good": Johnson & Zhang (2016) show
+    LSTMs over such region embeddings closing the gap to bag-of-n-gram models on IMDB.
+
+    The n-grams are computed here from the word ids, so the tokenizer, the bundle format and
+    the augmentation stay as they are; hashing is integer arithmetic, identical on every
+    platform. Small vectors (a bigram mostly adds a polarity, or flips one) keep the table
+    and the bundle small. The table starts at zero: training begins from the words-only model.
+    """
+
+    def __init__(self, buckets: int, dim: int, order: int) -> None:
+        super().__init__()
+        self.buckets = buckets
+        self.order = order
+        self.table = nn.Embedding(buckets, dim)
+        nn.init.zeros_(self.table.weight)
+
+    def hashes(self, ids: torch.Tensor) -> torch.Tensor:
+        """Bucket ids (B, T, order - 1): the bigram (and trigram) ending at each step; the
+        steps before the first token count as [PAD] (id 0), so the opening word has its own."""
+        p = NGRAM_PRIMES  # shared with the NumPy runtime's twin, runtime.ngram_hashes
+        prev = nn.functional.pad(ids, (1, 0))[:, :-1]
+        h2 = ids * p[0] + prev * p[1]
+        out = [torch.remainder(h2, self.buckets)]
+        if self.order >= 3:
+            prev2 = nn.functional.pad(ids, (2, 0))[:, :-2]
+            out.append(torch.remainder(h2 + prev2 * p[2] + p[3], self.buckets))
+        return torch.stack(out, dim=-1)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:  # (B, T) -> (B, T, ngram_dim)
+        return self.table(self.hashes(ids)).sum(dim=2)
 
 
 class AdditiveAttention(nn.Module):
@@ -62,8 +98,11 @@ class RNNClassifier(nn.Module):
         self.cell = cell
         self.run_mode = "auto"  # auto | packed | padded
         self.embedding = nn.Embedding(vocab_size, cfg.embedding_dim, padding_idx=0)
+        self.ngrams = (NgramEmbedding(cfg.ngram_buckets, cfg.ngram_dim, cfg.ngram_order)
+                       if cfg.ngram_buckets else None)
         self.input_dropout = LockedDropout(cfg.input_dropout)
-        self.rnn = CELLS[cell](cfg.embedding_dim, cfg.hidden_size, num_layers=cfg.num_layers,
+        input_size = cfg.embedding_dim + (cfg.ngram_dim if self.ngrams is not None else 0)
+        self.rnn = CELLS[cell](input_size, cfg.hidden_size, num_layers=cfg.num_layers,
                                bidirectional=cfg.bidirectional, batch_first=True,
                                dropout=cfg.layer_dropout if cfg.num_layers > 1 else 0.0)
         out_dim = cfg.hidden_size * (2 if cfg.bidirectional else 1)
@@ -90,6 +129,11 @@ class RNNClassifier(nn.Module):
                 nn.init.zeros_(w)
                 if self.cell == "lstm" and name.startswith("bias_ih"):
                     w.data[h:2 * h] = 1.0  # PyTorch gate order: input, forget, cell, output
+
+    def embed(self, ids: torch.Tensor) -> torch.Tensor:
+        """Input vectors (B, T, E): word vectors, then hashed n-gram vectors when configured."""
+        x = self.embedding(ids)
+        return x if self.ngrams is None else torch.cat([x, self.ngrams(ids)], dim=-1)
 
     def _rnn_weights(self) -> dict[str, torch.Tensor] | None:
         """DropConnect (Wan et al. 2013; AWD-LSTM) on the hidden-to-hidden matrices: the
@@ -152,7 +196,7 @@ class RNNClassifier(nn.Module):
         return self._encode(ids, lengths)[1]
 
     def _encode(self, ids: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        x = self.input_dropout(self.embedding(ids))  # (B, T, E)
+        x = self.input_dropout(self.embed(ids))  # (B, T, E)
         weights = self._rnn_weights()
         run = (lambda inp: functional_call(self.rnn, weights, (inp,))) if weights else self.rnn
         pooling = self.cfg.pooling
