@@ -28,6 +28,9 @@ def test_overrides_are_typed():
     ("model.dropout=1.5", "model.dropout must be in [0, 1)"),
     ("model.layer_dropout=1.5", "model.layer_dropout must be in [0, 1)"),
     ("hidden_size", "must look like section.key=value"),
+    ("model.ngram_order=4", "model.ngram_order must be 2 or 3"),
+    ("model.ngram_buckets=-1", "model.ngram_buckets must be >= 0"),
+    ("model.ngram_dim=0", "model.ngram_dim must be > 0"),
 ])
 def test_bad_overrides_fail_clearly(override, message):
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace(")", r"\)").replace("(", r"\(").replace("+", r"\+")):

@@ -22,7 +22,8 @@ from sentiment_lab.onnx_export import PaddedGraph, export_onnx  # noqa: E402
 VARIANTS = [dict(), dict(pooling="max"), dict(pooling="mean"), dict(pooling="attention"), dict(num_layers=2),
             dict(bidirectional=True), dict(bidirectional=True, num_layers=2, pooling="attention"),
             dict(bidirectional=True, pooling="max"),
-            dict(bidirectional=True, pooling="max", ngram_buckets=23, ngram_order=3), dict(bidirectional=True, pooling="mean", num_layers=2)]
+            dict(bidirectional=True, pooling="max", ngram_buckets=23, ngram_order=3),
+            dict(bidirectional=True, pooling="mean", num_layers=2)]
 TEXTS = ["the film was great", "awful boring plot", "great great acting but an awful , dull ending",
          "a film", "zorblax"]
 
