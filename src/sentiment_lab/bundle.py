@@ -168,9 +168,9 @@ def model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
         f"- Architecture: `{cfg['model']['arch']}`, embedding {cfg['model']['embedding_dim']}, "
         f"hidden {cfg['model']['hidden_size']} x {cfg['model']['num_layers']} layer(s), "
         f"{'bidirectional' if cfg['model']['bidirectional'] else 'unidirectional'}, pooling `{cfg['model']['pooling']}`"
-        + (f"; hashed {'bi' if cfg['model'].get('ngram_order', 2) == 2 else 'bi- and tri'}gram vectors "
-           f"({cfg['model']['ngram_buckets']:,} buckets x {cfg['model'].get('ngram_dim', 32)})"
-           if cfg['model'].get('ngram_buckets') else ""),
+        + (f"; hashed {'bi' if cfg['model']['ngram_order'] == 2 else 'bi- and tri'}gram vectors "
+           f"({cfg['model']['ngram_buckets']:,} buckets x {cfg['model']['ngram_dim']})"
+           if cfg['model'].get('ngram_buckets') else ""),  # .get: bundles older than n-grams lack the keys
         f"- Tokenizer: {cfg['text']['level']} level, {meta['vocab_size']:,} ids, max_len {cfg['text']['max_len']} "
         f"({cfg['text']['truncation']} kept)",
         f"- Data: `{cfg['data']['source']}`" + (f" from `{Path(cfg['data']['path']).name}`" if cfg['data']['path'] else "")

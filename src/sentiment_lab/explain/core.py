@@ -13,6 +13,7 @@ internals for one text, all computed on the tokens the model actually reads.
 """
 from __future__ import annotations
 
+import warnings
 import weakref
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
@@ -148,18 +149,19 @@ def integrated_gradients(model: "torch.nn.Module", ids: "torch.Tensor", lengths:
         with flags:
             # With n-gram vectors both input layers are interpolated together; a token's
             # attribution is its word vector's plus that of the n-grams ending at it.
-            layers = [model.embedding] + ([model.ngrams] if getattr(model, "ngrams", None) is not None else [])
-            lig = LayerIntegratedGradients(model, layers if len(layers) > 1 else layers[0])
-            attr, delta = lig.attribute(ids, baselines=baseline, additional_forward_args=(lengths,),
-                                        n_steps=steps, return_convergence_delta=True,
-                                        internal_batch_size=B * per_chunk if per_chunk < steps else None)
+            layers = [model.embedding] + ([model.ngrams] if model.ngrams is not None else [])
+            with warnings.catch_warnings():  # its "multiple layers" caution: both read the ids only
+                warnings.filterwarnings("ignore", message="Multiple layers provided")
+                lig = LayerIntegratedGradients(model, layers)  # a list in, one attribution per layer out
+            attrs, delta = lig.attribute(ids, baselines=baseline, additional_forward_args=(lengths,),
+                                         n_steps=steps, return_convergence_delta=True,
+                                         internal_batch_size=B * per_chunk if per_chunk < steps else None)
             with torch.no_grad():
                 base_logit = model(baseline, lengths)
     finally:
         model.train(was_training)
-    if isinstance(attr, (list, tuple)):
-        attr = sum(a.sum(-1) for a in attr)[..., None]
-    return (attr.sum(-1).detach().float().cpu().numpy(), delta.detach().float().cpu().numpy(),
+    attr = sum(a.sum(-1) for a in attrs)  # (B, T): over the embedding dimensions, then the layers
+    return (attr.detach().float().cpu().numpy(), delta.detach().float().cpu().numpy(),
             base_logit.float().cpu().numpy())
 
 
