@@ -31,10 +31,16 @@ def test_overrides_are_typed():
     ("model.ngram_order=4", "model.ngram_order must be 2 or 3"),
     ("model.ngram_buckets=-1", "model.ngram_buckets must be >= 0"),
     ("model.ngram_dim=0", "model.ngram_dim must be > 0"),
+    ("text.stopwords=french", "choose one of none, english"),
 ])
 def test_bad_overrides_fail_clearly(override, message):
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace(")", r"\)").replace("(", r"\(").replace("+", r"\+")):
         load_config("seed", [override])
+
+
+def test_stopwords_need_the_word_level():
+    with pytest.raises(ConfigError, match="text.stopwords='english' needs text.level='word'"):
+        load_config("seed", ["text.level=bpe", "text.stopwords=english"])
 
 
 def test_toml_file_errors(tmp_path):

@@ -34,6 +34,23 @@ def test_unknown_words_as_written(enc):
     assert UNK_ID in enc.encode(["zorblax"])[0].tolist()
 
 
+def test_stopwords_are_dropped_but_negations_kept(tmp_path):
+    texts = ["The film was not good and it is the worst", "I never liked this one, but the cast is fine"]
+    enc = TextEncoder.fit(texts, vocab_size=100, max_len=50, stopwords="english")
+    assert enc.tokens("The film was NOT good, but it's the one I never liked") == \
+        ["film", "not", "good", "but", "[UNK]", "one", "never", "liked"]
+    assert "the" not in enc.tokenizer.get_vocab()  # nor does it take a vocabulary slot
+    enc.save(tmp_path / "tok.json")  # the rule travels with the tokenizer, so predictions drop them too
+    again = TextEncoder.load(tmp_path / "tok.json", 50, "tail")
+    assert again.encode(["the film is good"])[0].tolist() == enc.encode(["film good"])[0].tolist()
+    assert TextEncoder.fit(texts, vocab_size=100, max_len=50).tokens("the film")[0] == "the"  # off by default
+
+
+def test_stopwords_only_for_word_level():
+    with pytest.raises(ValueError, match="needs text.level='word'"):
+        TextEncoder.fit(TEXTS, vocab_size=100, max_len=5, level="bpe", stopwords="english")
+
+
 @pytest.mark.parametrize("side, expected", [("head", [0, 1, 2, 3]), ("tail", [6, 7, 8, 9]),
                                             ("head+tail", [0, 1, 8, 9])])
 def test_truncation(side, expected):

@@ -38,6 +38,7 @@ class TextConfig:
     max_len: int = 200  # tokens kept per review
     truncation: str = "tail"  # head | tail | head+tail: which tokens survive truncation
     min_frequency: int = 1
+    stopwords: str = "none"  # none | english: function words the word-level tokenizer drops (text.STOPWORDS)
 
 
 @dataclass
@@ -106,6 +107,7 @@ CHOICES = {
     "data.val_split": ("random", "blocks"),
     "text.level": ("word", "bpe"),
     "text.truncation": ("head", "tail", "head+tail"),
+    "text.stopwords": ("none", "english"),
     "model.pooling": ("last", "max", "mean", "attention"),
     "model.pretrained_vectors": ("none", "word2vec", "fasttext"),
     "train.lr_schedule": ("constant", "linear", "cosine"),
@@ -172,6 +174,8 @@ def validate(cfg: Config) -> None:
     for name, value in positive.items():
         if value <= 0:
             raise ConfigError(f"{name} must be > 0, got {value}")
+    if cfg.text.stopwords != "none" and cfg.text.level != "word":
+        raise ConfigError(f"text.stopwords={cfg.text.stopwords!r} needs text.level='word'")
     if cfg.text.vocab_size < 3:
         raise ConfigError("text.vocab_size must be >= 3 ([PAD], [UNK] and one word)")
     for name in ("input_dropout", "recurrent_dropout", "dropout", "layer_dropout"):

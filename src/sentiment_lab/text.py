@@ -24,6 +24,16 @@ _WORD = Regex(r"\w+(?:['’]\w+)*|[^\w\s]")  # words (with inner apostrophes) or
 # Punctuation other than ! and ? is dropped, as Keras's Tokenizer drops all of it: "." and
 # "," carry no sentiment and would use up ~15% of the max_len budget.
 _DROP = Regex(r"^[^\w\s!?]$")
+# Function words that say nothing about sentiment but make up a third of IMDB's tokens, so
+# that dropping them lets max_len tokens cover more of a review (and the LSTM takes fewer
+# steps). Negations (not, no, never, n't forms), contrast (but, though), intensifiers (so,
+# very, too), modals and the numeral "one" ("one of the best") are deliberately kept.
+STOPWORDS = {
+    "english": ("the", "a", "an", "and", "of", "to", "is", "in", "it", "its", "this", "that", "was",
+                "as", "for", "with", "on", "at", "by", "from", "be", "been", "are", "were", "he",
+                "she", "his", "her", "him", "they", "their", "them", "i", "my", "me", "you", "your",
+                "we", "our", "who", "which", "has", "have", "had"),
+}
 
 
 def _normalizer() -> normalizers.Normalizer:
@@ -33,14 +43,20 @@ def _normalizer() -> normalizers.Normalizer:
                                  normalizers.Lowercase()])
 
 
-def new_tokenizer(level: str) -> tuple[Tokenizer, trainers.Trainer]:
+def new_tokenizer(level: str, stopwords: str = "none") -> tuple[Tokenizer, trainers.Trainer]:
     """An untrained tokenizer and its trainer. Word level is the notebook's; BPE leaves
-    no unknown words in typed sentences."""
+    no unknown words in typed sentences. `stopwords` names a list in STOPWORDS whose words
+    the word-level splitter removes (saved in tokenizer.json, so predictions do the same)."""
+    if stopwords != "none" and level != "word":
+        raise ValueError(f"text.stopwords={stopwords!r} needs text.level='word'")
     if level == "word":
         tok = Tokenizer(models.WordLevel(unk_token=UNK))
-        tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.WhitespaceSplit(),
-                                                     pre_tokenizers.Split(_WORD, behavior="isolated"),
-                                                     pre_tokenizers.Split(_DROP, behavior="removed")])
+        steps = [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Split(_WORD, behavior="isolated"),
+                 pre_tokenizers.Split(_DROP, behavior="removed")]
+        if stopwords != "none":
+            words = "|".join(sorted(STOPWORDS[stopwords]))
+            steps.append(pre_tokenizers.Split(Regex(rf"^(?:{words})$"), behavior="removed"))
+        tok.pre_tokenizer = pre_tokenizers.Sequence(steps)
         return tok, trainers.WordLevelTrainer
     if level == "bpe":
         # Byte-level: every byte is in the alphabet, so no text has unknown pieces.
@@ -89,8 +105,8 @@ class TextEncoder:
 
     @classmethod
     def fit(cls, texts: Iterable[str], vocab_size: int, max_len: int, truncation: str = "tail",
-            level: str = "word", min_frequency: int = 1) -> "TextEncoder":
-        tok, trainer_cls = new_tokenizer(level)
+            level: str = "word", min_frequency: int = 1, stopwords: str = "none") -> "TextEncoder":
+        tok, trainer_cls = new_tokenizer(level, stopwords)
         tok.normalizer = _normalizer()
         extra = {"initial_alphabet": pre_tokenizers.ByteLevel.alphabet()} if level == "bpe" else {}
         trainer = trainer_cls(vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=[PAD, UNK],

@@ -187,7 +187,7 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
         t0 = time.perf_counter()
         encoder = dist_ctx.from_main(lambda: TextEncoder.fit(
             (r.text for r in splits.train), cfg.text.vocab_size, cfg.text.max_len, cfg.text.truncation,
-            cfg.text.level, cfg.text.min_frequency))
+            cfg.text.level, cfg.text.min_frequency, cfg.text.stopwords))
         if dist_ctx.is_main:
             encoder.save(run_dir / "tokenizer.json")
         console.log(f"tokenizer fitted on {len(splits.train):,} training texts in {time.perf_counter() - t0:.1f}s "
