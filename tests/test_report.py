@@ -122,3 +122,13 @@ def test_report_renders_in_headless_chromium(report_file, tmp_path):
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
         browser.close()
     assert (tmp_path / "report.png").stat().st_size > 10_000
+
+
+def test_metrics_table_without_validation_drops_the_column():
+    from sentiment_lab.report import _metrics_table
+
+    both = _metrics_table({"val": {"accuracy": 0.8}, "test": {"accuracy": 0.9}})
+    assert both["table"]["head"] == ["Metric", "Validation", "Test"] and both["table"]["rows"][0] == ("Accuracy", "0.8000", "0.9000")
+    refit = _metrics_table({"val": None, "test": {"accuracy": 0.9}})  # data.val_fraction = 0
+    assert refit["table"]["head"] == ["Metric", "Test"] and refit["table"]["rows"][0] == ("Accuracy", "0.9000")
+    assert "val_fraction = 0" in refit["text"]

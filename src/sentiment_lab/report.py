@@ -36,12 +36,18 @@ def _section(title: str, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         return {"title": title, "note": f"not available: {exc}"}
 
 
-def _metric_rows(metrics: dict[str, Any]) -> list[tuple[str, str, str]]:
+def _metrics_table(metrics: dict[str, Any]) -> dict[str, Any]:
+    """Validation and test metrics side by side; a run refitted on all of train
+    (data.val_fraction = 0) has no validation split, so its table has no such column."""
     names = [("accuracy", "Accuracy"), ("f1_macro", "Macro F1"), ("precision_macro", "Macro precision"),
              ("recall_macro", "Macro recall"), ("roc_auc", "ROC-AUC"), ("loss", "Log loss")]
-    val, test = metrics.get("val", {}), metrics.get("test", {})
+    val, test = metrics.get("val") or {}, metrics.get("test") or {}
     fmt = lambda v: "" if v is None else f"{v:.4f}"  # noqa: E731
-    return [(label, fmt(val.get(key)), fmt(test.get(key))) for key, label in names]
+    if not val:
+        return {"table": {"head": ["Metric", "Test"], "rows": [(label, fmt(test.get(key))) for key, label in names]},
+                "text": "No validation column: this model was trained on all training reviews (data.val_fraction = 0)."}
+    return {"table": {"head": ["Metric", "Validation", "Test"],
+                      "rows": [(label, fmt(val.get(key)), fmt(test.get(key))) for key, label in names]}}
 
 
 def build_context(run_dir: Path, work: Path, records: Sequence["Record"] | None = None, challenge: bool = True,
@@ -59,7 +65,7 @@ def build_context(run_dir: Path, work: Path, records: Sequence["Record"] | None 
     sections = [
         _section("Data", lambda: _data_section(preds, config, metrics, work)),
         _section("Learning curves", lambda: {"images": [_img(plots.learning_curves(history, work, "Learning curves"))]}),
-        _section("Metrics", lambda: {"table": {"head": ["Metric", "Validation", "Test"], "rows": _metric_rows(metrics)}}),
+        _section("Metrics", lambda: _metrics_table(metrics)),
         _section("Evaluation: confusion matrix, calibration, slices", lambda: _evaluation_section(preds, work)),
     ]
     if embeddings:
