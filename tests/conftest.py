@@ -25,7 +25,7 @@ def tiny_config(**overrides: str):
             "train.epochs": "8", "train.batch_size": "32", "train.lr": "0.01", "train.patience": "8",
             "model.input_dropout": "0.0", "model.recurrent_dropout": "0.0", "model.dropout": "0.0",
             "train.augment": "none", "train.ema": "0", "train.grad_clip": "0", "train.lr_schedule": "constant",
-            "data.source": "synthetic"}
+            "text.stopwords": "none", "data.source": "synthetic"}
     base.update(overrides)
     return load_config("seed", [f"{k}={v}" for k, v in base.items()])
 

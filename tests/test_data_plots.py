@@ -31,6 +31,14 @@ def test_lengths_in_tokens_or_words(tiny_bundle):
     assert review_lengths([long], enc).tolist() == [100]  # untruncated, though max_len is 48
 
 
+def test_lengths_without_function_words():
+    from sentiment_lab.text import TextEncoder
+
+    enc = TextEncoder.fit(["the film is great", "a dull film"], vocab_size=20, max_len=8, stopwords="english")
+    assert not _same_words(enc)  # a tokenizer that drops words: lengths are its own, not the word counter's
+    assert review_lengths(["the film is not great", "a film"], enc).tolist() == [3, 1]
+
+
 def test_figures_and_summary(tmp_path, tiny_bundle):
     _, enc, _ = load_parts(tiny_bundle)
     train = [Record(" ".join(["good"] * n), n % 2) for n in range(1, 61)]
