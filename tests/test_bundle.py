@@ -75,3 +75,16 @@ def test_model_card_names_the_ngram_vectors(tiny_bundle):
     meta["config"]["model"].update(ngram_buckets=65536, ngram_order=3, ngram_dim=32)
     arch = next(l for l in model_card(meta, {}).splitlines() if l.startswith("- Architecture:"))
     assert "hashed bi- and trigram vectors (65,536 buckets x 32)" in arch
+
+
+def test_model_card_names_dropped_function_words(tiny_bundle):
+    from sentiment_lab.bundle import model_card
+
+    meta = read_meta(tiny_bundle)
+    tok = next(l for l in model_card(meta, {}).splitlines() if l.startswith("- Tokenizer:"))
+    assert "function words" not in tok
+    meta["config"]["text"]["stopwords"] = "english"
+    tok = next(l for l in model_card(meta, {}).splitlines() if l.startswith("- Tokenizer:"))
+    assert tok.endswith("; english function words dropped (sentiment_lab.text.STOPWORDS)")
+    del meta["config"]["text"]["stopwords"]  # a bundle made before the setting existed
+    assert "function words" not in model_card(meta, {})

@@ -172,7 +172,9 @@ def model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
            f"({cfg['model']['ngram_buckets']:,} buckets x {cfg['model']['ngram_dim']})"
            if cfg['model'].get('ngram_buckets') else ""),  # .get: bundles older than n-grams lack the keys
         f"- Tokenizer: {cfg['text']['level']} level, {meta['vocab_size']:,} ids, max_len {cfg['text']['max_len']} "
-        f"({cfg['text']['truncation']} kept)",
+        f"({cfg['text']['truncation']} kept)"
+        + (f"; {cfg['text']['stopwords']} function words dropped (sentiment_lab.text.STOPWORDS)"
+           if cfg['text'].get('stopwords', "none") != "none" else ""),  # .get: older bundles lack the key
         f"- Data: `{cfg['data']['source']}`" + (f" from `{Path(cfg['data']['path']).name}`" if cfg['data']['path'] else "")
         + (f", limited to {cfg['data']['limit']:,} rows" if cfg['data']['limit'] else "")
         + (f"; validation = {cfg['data']['val_fraction']:.0%} of train (stratified, "
