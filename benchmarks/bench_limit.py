@@ -48,6 +48,10 @@ def peak_gflops(dtype: torch.dtype, sizes=(1024, 2048, 4096), repeats: int = 5) 
     return out
 
 
+# Reviews' forward passes in one epoch: 20k training reviews (forward + backward, ~3x) and 5k validated
+EPOCH_FORWARDS = 20_000 * 3 + 5_000
+
+
 def flops_per_token() -> int:
     return 2 * E * 4 * H + 2 * H * 4 * H + 10 * H
 
@@ -75,7 +79,7 @@ def tokens_per_review() -> tuple[float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed-results", type=Path, default=ROOT / "benchmarks" / "results" / "seed_cpu.json")
-    ap.add_argument("--tokens-per-review", type=float, help="default: measured on the IMDB test split (truncated to 200)")
+    ap.add_argument("--tokens-per-review", type=float, help="for both models; default: measured on the IMDB test split (truncated to 200)")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     res = {"benchmark": "arithmetic limit for the seed LSTM", "machine": machine_info(),
@@ -92,18 +96,17 @@ def main() -> None:
                     "keras_tokens_per_review": keras_tokens,
                     "per_review_forward": fwd, "per_review_train": 3 * fwd}
     res["limit"] = {"predict_reviews_per_s_at_fp32_peak": peak * 1e9 / fwd,
-                    "epoch_s_at_fp32_peak": (20_000 * 3 + 5_000) * fwd / (peak * 1e9)}
+                    "epoch_s_at_fp32_peak": EPOCH_FORWARDS * fwd / (peak * 1e9)}
     if args.seed_results.exists():
         s = json.loads(args.seed_results.read_text())["summary"]
-        epoch_flops = (20_000 * 3 + 5_000) * fwd  # one epoch: train 20k (forward + backward), validate 5k
         achieved = {"ours_predict_ids": s["predict_ids_reviews_per_s"] * fwd,
-                    "ours_train_epoch": epoch_flops / s["epoch_s_median"]}
+                    "ours_train_epoch": EPOCH_FORWARDS * fwd / s["epoch_s_median"]}
         if s.get("onnx_predict_ids_reviews_per_s"):
             achieved["ours_predict_ids_onnx"] = s["onnx_predict_ids_reviews_per_s"] * fwd
         if "keras_notebook" in s:  # useful work only: Keras also computes the padding steps
             k = s["keras_notebook"]
             achieved["keras_predict_useful"] = k["predict_reviews_per_s"] * keras_fwd
-            achieved["keras_train_epoch_useful"] = (20_000 * 3 + 5_000) * keras_fwd / k["epoch_s_median"]
+            achieved["keras_train_epoch_useful"] = EPOCH_FORWARDS * keras_fwd / k["epoch_s_median"]
         res["achieved_gflops"] = {k: v / 1e9 for k, v in achieved.items()}
         res["share_of_fp32_peak"] = {k: v / 1e9 / peak for k, v in achieved.items()}
         res["note"] = ("useful FLOPs: tokens after truncation to 200, no padding; ours are the seed preset's tokens "

@@ -43,11 +43,13 @@ def _metrics_table(metrics: dict[str, Any]) -> dict[str, Any]:
              ("recall_macro", "Macro recall"), ("roc_auc", "ROC-AUC"), ("loss", "Log loss")]
     val, test = metrics.get("val") or {}, metrics.get("test") or {}
     fmt = lambda v: "" if v is None else f"{v:.4f}"  # noqa: E731
-    if not val:
-        return {"table": {"head": ["Metric", "Test"], "rows": [(label, fmt(test.get(key))) for key, label in names]},
-                "text": "No validation column: this model was trained on all training reviews (data.val_fraction = 0)."}
-    return {"table": {"head": ["Metric", "Validation", "Test"],
-                      "rows": [(label, fmt(val.get(key)), fmt(test.get(key))) for key, label in names]}}
+    columns = ([("Validation", val)] if val else []) + [("Test", test)]
+    table = {"head": ["Metric"] + [name for name, _ in columns],
+             "rows": [(label, *(fmt(split.get(key)) for _, split in columns)) for key, label in names]}
+    if val:
+        return {"table": table}
+    return {"table": table, "text": "No validation column: this model was trained on all training reviews "
+                                    "(data.val_fraction = 0)."}
 
 
 def build_context(run_dir: Path, work: Path, records: Sequence["Record"] | None = None, challenge: bool = True,
