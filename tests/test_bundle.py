@@ -44,6 +44,28 @@ def test_altered_tokenizer(bundle_copy):
         load_pretrained(bundle_copy)
 
 
+@pytest.mark.parametrize("backend", ["torch", "numpy"])
+@pytest.mark.parametrize("name", ["head.weight", "rnn.weight_hh_l0"])
+def test_weights_of_another_shape_with_valid_checksums(bundle_copy, backend, name):
+    """A consistent bundle (checksums re-signed) whose weights do not fit its config is refused
+    at load time, naming the tensor, by both forward passes."""
+    import json
+
+    from safetensors.numpy import load_file, save_file
+
+    from sentiment_lab.bundle import _sha256
+
+    path = bundle_copy / "model.safetensors"
+    state = load_file(str(path))
+    state[name] = state[name][:, :-1].copy()
+    save_file(state, str(path))
+    meta = json.loads((bundle_copy / "config.json").read_text())
+    meta["sha256"]["model.safetensors"] = _sha256(path)
+    (bundle_copy / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(BundleError, match=f"does not fit the architecture: .*{name}"):
+        load_pretrained(bundle_copy, backend=backend)
+
+
 def test_bad_config_json(bundle_copy):
     (bundle_copy / "config.json").write_text("{not json")
     with pytest.raises(BundleError, match="not valid JSON"):

@@ -32,6 +32,8 @@ def test_numpy_equals_torch(arch, kw):
         expected = model(torch.from_numpy(ids), torch.from_numpy(lengths)).numpy()
     got = NumpyRNN(cfg, {k: v.numpy() for k, v in model.state_dict().items()}).logits(ids, lengths)
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+    # the load-time shape check knows exactly the tensors the torch model has
+    assert NumpyRNN.expected_shapes(cfg, 40) == {k: tuple(v.shape) for k, v in model.state_dict().items()}
 
 
 def test_classifier_backends_agree(tiny_bundle):

@@ -147,15 +147,22 @@ def load_pretrained(directory: str | Path, backend: str = "torch") -> tuple[Any,
             model.load_state_dict(load_file(str(path)))
             model.eval()
     except (SafetensorError, RuntimeError, OSError, KeyError) as exc:
-        raise BundleError(f"{path} does not fit the architecture: {str(exc).splitlines()[0]}") from None
+        # one line: torch's "Error(s) in loading state_dict" header, then what did not fit, by name
+        detail = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        raise BundleError(f"{path} does not fit the architecture: {detail}") from None
     return model, encoder, cfg, meta
 
 
 def _check_shapes(state: dict[str, Any], cfg: Config, vocab_size: int, directory: Path) -> None:
-    emb = state.get("embedding.weight")
-    if emb is None or tuple(emb.shape) != (vocab_size, cfg.model.embedding_dim):
-        raise BundleError(f"{directory}/model.safetensors does not fit the architecture: embedding shape "
-                          f"{None if emb is None else tuple(emb.shape)}, expected {(vocab_size, cfg.model.embedding_dim)}")
+    """Every tensor the NumPy forward pass reads is present with its expected shape (the torch
+    path gets the same guarantee from load_state_dict's strict check)."""
+    from sentiment_lab.runtime import NumpyRNN
+
+    for name, shape in NumpyRNN.expected_shapes(cfg.model, vocab_size).items():
+        found = state.get(name)
+        if found is None or tuple(found.shape) != shape:
+            raise BundleError(f"{directory}/model.safetensors does not fit the architecture: {name} has shape "
+                              f"{None if found is None else tuple(found.shape)}, expected {shape}")
 
 
 def model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:

@@ -52,6 +52,29 @@ class NumpyRNN:
         self.cell = cfg.arch.split(".")[0]
         self.w = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in state.items()}
 
+    @staticmethod
+    def expected_shapes(cfg: ModelConfig, vocab_size: int) -> dict[str, tuple[int, ...]]:
+        """The shape of every tensor this forward pass reads, from the config alone: a bundle
+        whose weights do not match is refused at load time with the tensor's name, rather than
+        failing mid-prediction with a NumPy broadcasting error (models.rnn builds the same
+        state dict; tests/test_runtime.py checks the two agree for every architecture)."""
+        H, gates = cfg.hidden_size, {"lstm": 4, "gru": 3, "rnn": 1}[cfg.arch.split(".")[0]]
+        out_dim = H * (2 if cfg.bidirectional else 1)
+        shapes: dict[str, tuple[int, ...]] = {"embedding.weight": (vocab_size, cfg.embedding_dim)}
+        input_size = cfg.embedding_dim
+        if cfg.ngram_buckets:
+            shapes["ngrams.table.weight"] = (cfg.ngram_buckets, cfg.ngram_dim)
+            input_size += cfg.ngram_dim
+        for layer in range(cfg.num_layers):
+            for suffix in [f"l{layer}"] + ([f"l{layer}_reverse"] if cfg.bidirectional else []):
+                shapes |= {f"rnn.weight_ih_{suffix}": (gates * H, input_size), f"rnn.weight_hh_{suffix}": (gates * H, H),
+                           f"rnn.bias_ih_{suffix}": (gates * H,), f"rnn.bias_hh_{suffix}": (gates * H,)}
+            input_size = out_dim
+        if cfg.pooling == "attention":
+            shapes |= {"attention.proj.weight": (out_dim, out_dim), "attention.proj.bias": (out_dim,),
+                       "attention.score.weight": (1, out_dim)}
+        return shapes | {"head.weight": (1, out_dim), "head.bias": (1,)}
+
     @classmethod
     def load(cls, cfg: ModelConfig, path: str | Path) -> "NumpyRNN":
         from safetensors.numpy import load_file
