@@ -350,6 +350,7 @@ def markdown(res: dict[str, Any]) -> str:
              "| method | test accuracy | macro F1 | ROC-AUC | training time | reviews/s, whole test pass | "
              "reviews/s, interleaved | one review | chosen on validation |",
              "|---|---|---|---|---|---|---|---|---|"]
+    stale: list[str] = []
     for name, r in res["methods"].items():
         t = r["test"]
         note = ""
@@ -361,8 +362,13 @@ def markdown(res: dict[str, Any]) -> str:
                            if k in ("C", "ngram_range", "beta", "min_df", "threshold (learned on train)", "max_seq_length"))
         inter = tp.get("reviews_per_s", {}).get(name)
         one = tp.get("single_review_ms", {}).get(name, r["single_review_ms"])
+        later = inter is not None and r.get("date", "") > tp.get("date", "")  # re-measured after the interleaved run
+        if later:
+            stale.append(f"{name} ({r['date'][:10]})")
+            one = r["single_review_ms"]  # this row's own measurement, not the earlier model's
+        inter_cell = "-" if inter is None else f"{inter:,.0f}" + ("†" if later else "")
         lines.append(f"| {name}{note} | {t['accuracy']:.2%} | {t['f1_macro']:.2%} | {t['roc_auc']:.3f} | "
-                     f"{r['train_s']:,.1f} s | {r['reviews_per_s']:,.0f} | {'-' if inter is None else f'{inter:,.0f}'} | "
+                     f"{r['train_s']:,.1f} s | {r['reviews_per_s']:,.0f} | {inter_cell} | "
                      f"{one:.1f} ms | {chosen} |")
     seed = res.get("rnn_seed_reference")
     if seed:
@@ -374,6 +380,10 @@ def markdown(res: dict[str, Any]) -> str:
                       f"{max(tp['n'].values()):,} test reviews, best of {tp['rounds']} rounds (load average "
                       f"{tp['loadavg_min_max'][0]:.1f} to {tp['loadavg_min_max'][1]:.1f}); {tp['note']}. "
                       "'One review' is the warm latency of one sentence, median of 30."]
+        if stale:
+            lines += ["", f"† From the interleaved run of {tp['date'][:10]}, which timed the model these rows had then; "
+                          f"the rows were re-measured later: {', '.join(stale)}. Their other columns, 'one review' "
+                          "included, are from the later run."]
     if "vader" in res["methods"]:
         fx = res["methods"]["vader"]["fixed_threshold_0.05"]
         lines += ["", f"VADER with its README's fixed threshold (compound >= 0.05, the library's default rule): "
