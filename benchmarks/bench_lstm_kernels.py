@@ -47,6 +47,7 @@ class FoldedLSTM(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, ids, emb, w_ih, w_hh, b_ih, b_hh):  # noqa: D102
+        (B, T), H = ids.shape, w_hh.shape[1]  # any batch, not only the benchmark's
         table = torch.addmm(b_ih + b_hh, emb, w_ih.t())  # (V, 4H): the folded projection
         ids_t = ids.t().reshape(-1)
         gates = table.index_select(0, ids_t).view(T, B, 4 * H)
@@ -66,6 +67,7 @@ class FoldedLSTM(torch.autograd.Function):
     @staticmethod
     def backward(ctx, dout):  # noqa: D102
         ids_t, emb, w_ih, w_hh, sig, tg, c, tc, h = ctx.saved_tensors
+        T, B, H = tc.shape
         dout = dout.transpose(0, 1)
         i, f, o = sig[..., :H], sig[..., H:2 * H], sig[..., 3 * H:]
         # everything that does not depend on the recurrence, for all steps at once
