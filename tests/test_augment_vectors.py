@@ -8,6 +8,9 @@ from sentiment_lab.config import load_config
 from sentiment_lab.errors import ConfigError
 
 NEIGHBOURS = np.array([[0, 0], [1, 1]] + [[i + 100, i + 200] for i in range(2, 50)])
+# neighbours inside the vocabulary, as real ones are, so that operations can follow insert;
+# never the word itself, so that every replacement shows
+CLOSED = np.array([[0, 0], [1, 1]] + [[(i + 5) % 248 + 2, (i + 11) % 248 + 2] for i in range(2, 250)])
 
 
 def _seq(n=40):
@@ -30,7 +33,7 @@ def test_each_operation_does_what_it_says():
 
 
 def test_augmentation_is_seeded_and_respects_max_len():
-    aug = Augmenter("delete,swap,insert,synonym", 0.2, 38, "head+tail", NEIGHBOURS)
+    aug = Augmenter("delete,swap,insert,synonym", 0.2, 38, "head+tail", CLOSED)
     a = aug(_seq(), np.random.default_rng(1))
     b = aug(_seq(), np.random.default_rng(1))
     assert np.array_equal(a, b) and len(a) <= 38
@@ -38,6 +41,59 @@ def test_augmentation_is_seeded_and_respects_max_len():
     assert one.tolist() == [5]
     with pytest.raises(ValueError, match="neighbour"):
         Augmenter("synonym", 0.1, 10, "tail")
+
+
+def _batch(rng, sizes=(1, 2, 7, 40, 120, 3)):
+    return [rng.integers(2, 250, size=n) for n in sizes]
+
+
+def test_batch_operations_keep_their_contract_per_review():
+    """A whole batch is augmented at once; each review gets what the operation promises."""
+    rng = np.random.default_rng(3)
+    seqs = _batch(rng)
+    before = [s.copy() for s in seqs]
+
+    def rows(ops, alpha=0.2, max_len=500):
+        ids, lengths = Augmenter(ops, alpha, max_len, "tail", CLOSED).batch(seqs, rng)
+        assert (ids[np.arange(ids.shape[1])[None, :] >= lengths[:, None]] == 0).all()  # right-padded with 0
+        return [ids[i, :n] for i, n in enumerate(lengths)]
+
+    for s, d in zip(seqs, rows("delete")):
+        kept = iter(s.tolist())  # a subsequence: order kept, at least one token
+        assert 1 <= len(d) <= len(s) and all(any(v == w for w in kept) for v in d.tolist())
+    assert rows("delete")[0].tolist() == seqs[0].tolist()  # a one-token review is never emptied
+    for s, w in zip(seqs, rows("swap")):
+        assert sorted(w.tolist()) == sorted(s.tolist())
+    assert any(w.tolist() != s.tolist() for s, w in zip(seqs, rows("swap")))
+    for s, w in zip(seqs, rows("synonym")):
+        k = max(1, round(0.2 * len(s)))
+        changed = np.flatnonzero(w != s)
+        assert len(changed) == min(k, len(s)) and all(w[i] in CLOSED[s[i]] for i in changed)
+    for s, w in zip(seqs, rows("insert")):
+        k = max(1, round(0.2 * len(s)))
+        assert len(w) == len(s) + k
+        rest = iter(w.tolist())  # the original review is still there, in order
+        assert all(any(v == x for x in rest) for v in s.tolist())
+    assert all(np.array_equal(s, b) for s, b in zip(seqs, before))  # inputs untouched
+
+
+def test_delete_rate_is_alpha():
+    seqs = _batch(np.random.default_rng(0), sizes=[200] * 100)
+    _, lengths = Augmenter("delete", 0.1, 500, "tail").batch(seqs, np.random.default_rng(1))
+    assert abs(1 - lengths.sum() / 20_000 - 0.1) < 0.01
+
+
+@pytest.mark.parametrize("side", ["head", "tail", "head+tail"])
+def test_batch_truncates_like_the_tokenizer(side):
+    """insert can lengthen a review past max_len; it is cut as text.truncate cuts."""
+    from sentiment_lab.text import truncate
+
+    seqs = _batch(np.random.default_rng(5))
+    long_ids, long_len = Augmenter("insert,swap", 0.3, 1000, side, CLOSED).batch(seqs, np.random.default_rng(9))
+    ids, lengths = Augmenter("insert,swap", 0.3, 50, side, CLOSED).batch(seqs, np.random.default_rng(9))
+    for i in range(len(seqs)):
+        assert ids[i, :lengths[i]].tolist() == truncate(long_ids[i, :long_len[i]].tolist(), 50, side)
+    assert lengths.max() == 50 and (long_len > 50).any()
 
 
 def test_config_rejects_unknown_operations():

@@ -77,6 +77,7 @@ class TrainConfig:
     augment: str = "none"  # none, or any of delete,swap,insert,synonym (comma-separated): EDA on training reviews
     augment_alpha: float = 0.1  # share of a review's tokens each augmentation operation touches
     eval_batch_size: int = 512
+    cpu_shards: int = 0  # CPU: split each batch across this many threads, one core each (0 = auto: one per torch thread; 1 = off)
 
 
 @dataclass
@@ -176,6 +177,8 @@ def validate(cfg: Config) -> None:
             raise ConfigError(f"{name} must be > 0, got {value}")
     if cfg.text.stopwords != "none" and cfg.text.level != "word":
         raise ConfigError(f"text.stopwords={cfg.text.stopwords!r} needs text.level='word'")
+    if cfg.train.cpu_shards < 0:
+        raise ConfigError(f"train.cpu_shards must be >= 0 (0 = auto, 1 = off), got {cfg.train.cpu_shards}")
     if cfg.text.vocab_size < 3:
         raise ConfigError("text.vocab_size must be >= 3 ([PAD], [UNK] and one word)")
     for name in ("input_dropout", "recurrent_dropout", "dropout", "layer_dropout"):

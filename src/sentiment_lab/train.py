@@ -30,6 +30,7 @@ from torch.optim.swa_utils import AveragedModel
 from sentiment_lab.batching import bucket_batches, collate, predict_logits
 from sentiment_lab.bundle import save_pretrained, write_json
 from sentiment_lab.config import Config
+from sentiment_lab.cpu_shards import ShardedStep, shard_count
 from sentiment_lab.data import Record, Splits, load_splits
 from sentiment_lab.distributed import setup_distributed
 from sentiment_lab.errors import SentimentLabError
@@ -236,6 +237,10 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
                 f"{sum(p.numel() for p in model.parameters()):,} parameters, {len(x_tr):,} train / {len(x_va):,} val")
 
     net = dist_ctx.wrap(model, tc.seed + start_epoch)  # DDP when distributed; `model` is what gets saved
+    shards = shard_count(tc.cpu_shards, model, device, dist_ctx.enabled)
+    sharded = ShardedStep(shards) if shards > 1 else None  # one core per part of each batch (cpu_shards.py)
+    if sharded is not None:
+        console.log(f"each batch split across {shards} threads, one core each")
     interrupted = False
     bar = Progress(TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("loss {task.fields[loss]:.4f}"), TimeElapsedColumn(), console=console,
@@ -258,14 +263,17 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
                     if augmenter is None:
                         ids, lens = collate(x_tr, idx, device)
                     else:
-                        ids_np, lens_np = pad_batch([augmenter(x_tr[i], aug_rng) for i in idx])
+                        ids_np, lens_np = augmenter.batch([x_tr[i] for i in idx], aug_rng)
                         ids, lens = torch.from_numpy(ids_np).to(device), torch.from_numpy(lens_np).to(device)
                     y = torch.from_numpy(y_tr[idx]).to(device)
-                    with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-                        logits = net(ids, lens).float()
-                    loss = loss_fn(logits, y)
                     opt.zero_grad(set_to_none=True)
-                    loss.backward()
+                    if sharded is not None:
+                        logits, loss = sharded(model, ids, lens, y, loss_fn, dtype)
+                    else:
+                        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+                            logits = net(ids, lens).float()
+                        loss = loss_fn(logits, y)
+                        loss.backward()
                     if tc.grad_clip > 0:
                         torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
                     for group in opt.param_groups:
@@ -327,6 +335,9 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
         console.print(f"[yellow]interrupted; {done} epoch(s) saved in {ckdir}. "
                       f"Continue with: sentiment-lab train --resume {run_dir}[/yellow]")
         raise
+    finally:
+        if sharded is not None:
+            sharded.close()
 
     if best_state is not None:
         model.load_state_dict(best_state)

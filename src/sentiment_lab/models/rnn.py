@@ -11,8 +11,15 @@ Two equivalent ways to run the recurrence, chosen by `run_mode`:
 Bidirectional networks run padded too, one direction at a time: the backward direction reads
 each sequence reversed within its own length (padding stays at the end), so it never starts
 from padding either; tested equal to packed.
+
+Training noise (dropout masks, DropConnect masks) is drawn up front by `sample_noise` and can be
+passed to the forward pass: a batch split across threads (cpu_shards.py) then trains exactly as
+the whole batch would, with every mask drawn in one thread, in one order, from one seed.
 """
 from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -25,19 +32,47 @@ from sentiment_lab.runtime import NGRAM_PRIMES
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
 
-class LockedDropout(nn.Module):
-    """One dropout mask per sequence, shared by all its time steps (Gal & Ghahramani 2016),
-    like Keras's LSTM `dropout` on the inputs."""
+def dropout_mask(shape: tuple[int, ...], p: float, like: torch.Tensor) -> torch.Tensor | None:
+    """Inverted-dropout mask (kept entries 1/(1-p), dropped 0), or None when p is 0."""
+    if p == 0.0:
+        return None
+    return like.new_empty(shape).bernoulli_(1 - p) / (1 - p)
 
-    def __init__(self, p: float) -> None:
-        super().__init__()
-        self.p = p
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, T, E)
-        if not self.training or self.p == 0.0:
-            return x
-        mask = x.new_empty(x.size(0), 1, x.size(2)).bernoulli_(1 - self.p) / (1 - self.p)
-        return x * mask
+@dataclass
+class Noise:
+    """One training step's random masks, drawn before the forward pass.
+
+    input:  (B, 1, E) one mask per review over its input vectors, shared by all its time steps
+            (Gal & Ghahramani 2016), like Keras's LSTM `dropout`;
+    output: (B, D) dropout on the pooled features before the classifier (Keras's Dropout(0.5));
+    hh:     DropConnect masks of the hidden-to-hidden matrices, one per matrix for the batch.
+    """
+    input: torch.Tensor | None = None
+    output: torch.Tensor | None = None
+    hh: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    def rows(self, index: torch.Tensor | slice) -> "Noise":
+        """The masks of some of the batch's reviews (a shard); DropConnect masks are shared."""
+        return Noise(None if self.input is None else self.input[index],
+                     None if self.output is None else self.output[index], self.hh)
+
+
+_THREAD = threading.local()  # per-thread structure-only RNN modules for functional_call
+
+
+def _template(cell: str, input_size: int, hidden: int, layers: int, bidirectional: bool, dropout: float) -> nn.Module:
+    """An RNN module of the given shape, private to the calling thread. It is only ever run
+    through functional_call with another module's weights, which swaps parameters in place
+    for the call: sharing one module between threads would race. Created uninitialised: an
+    initialisation would draw from the global generator, at a moment that depends on thread
+    timing, and change every later dropout mask."""
+    cache = _THREAD.__dict__.setdefault("modules", {})
+    key = (cell, input_size, hidden, layers, bidirectional, dropout)
+    if key not in cache:
+        cache[key] = CELLS[cell](input_size, hidden, num_layers=layers, bidirectional=bidirectional,
+                                 batch_first=True, dropout=dropout, device="meta").to_empty(device="cpu")
+    return cache[key]
 
 
 class NgramEmbedding(nn.Module):
@@ -100,14 +135,12 @@ class RNNClassifier(nn.Module):
         self.embedding = nn.Embedding(vocab_size, cfg.embedding_dim, padding_idx=0)
         self.ngrams = (NgramEmbedding(cfg.ngram_buckets, cfg.ngram_dim, cfg.ngram_order)
                        if cfg.ngram_buckets else None)
-        self.input_dropout = LockedDropout(cfg.input_dropout)
         input_size = cfg.embedding_dim + (cfg.ngram_dim if self.ngrams is not None else 0)
         self.rnn = CELLS[cell](input_size, cfg.hidden_size, num_layers=cfg.num_layers,
                                bidirectional=cfg.bidirectional, batch_first=True,
                                dropout=cfg.layer_dropout if cfg.num_layers > 1 else 0.0)
         out_dim = cfg.hidden_size * (2 if cfg.bidirectional else 1)
         self.attention = AdditiveAttention(out_dim) if cfg.pooling == "attention" else None
-        self.dropout = nn.Dropout(cfg.dropout)
         self.head = nn.Linear(out_dim, 1)
         self.reset_parameters()
 
@@ -135,28 +168,37 @@ class RNNClassifier(nn.Module):
         x = self.embedding(ids)
         return x if self.ngrams is None else torch.cat([x, self.ngrams(ids)], dim=-1)
 
-    def _rnn_weights(self) -> dict[str, torch.Tensor] | None:
-        """DropConnect (Wan et al. 2013; AWD-LSTM) on the hidden-to-hidden matrices: the
-        weights are dropped, not the activations, so the fused cuDNN/oneDNN kernels still run.
-        Keras's recurrent_dropout instead masks h_{t-1} per sample; here one mask per batch
-        drops individual recurrent connections for every sample and step."""
-        p = self.cfg.recurrent_dropout
-        if not self.training or p == 0.0:
+    @property
+    def shardable(self) -> bool:
+        """Whether all of a training step's randomness is in `sample_noise`: dropout between
+        stacked layers is drawn inside the RNN kernel, from the global generator."""
+        return self.cfg.num_layers == 1 or self.cfg.layer_dropout == 0.0
+
+    def sample_noise(self, batch_size: int) -> Noise:
+        """The masks of one training step for a batch of `batch_size` reviews.
+
+        DropConnect (Wan et al. 2013; AWD-LSTM) on the hidden-to-hidden matrices: the weights
+        are dropped, not the activations, so the fused cuDNN/oneDNN kernels still run. Keras's
+        recurrent_dropout instead masks h_{t-1} per sample; here one mask per batch drops
+        individual recurrent connections for every sample and step."""
+        like = self.head.weight
+        cfg = self.cfg
+        hh = {}
+        if cfg.recurrent_dropout:
+            hh = {n: dropout_mask(tuple(w.shape), cfg.recurrent_dropout, w)
+                  for n, w in self.rnn.named_parameters() if n.startswith("weight_hh")}
+        return Noise(dropout_mask((batch_size, 1, self.rnn.input_size), cfg.input_dropout, like),
+                     dropout_mask((batch_size, self.head.in_features), cfg.dropout, like), hh)
+
+    def _rnn_weights(self, noise: Noise) -> dict[str, torch.Tensor] | None:
+        if not self.training or not noise.hh:
             return None
-        return {n: nn.functional.dropout(w, p) for n, w in self.rnn.named_parameters() if n.startswith("weight_hh")}
+        return {n: w * noise.hh[n] for n, w in self.rnn.named_parameters() if n in noise.hh}
 
     def mode(self, device: torch.device) -> str:
         if self.run_mode != "auto":
             return self.run_mode
         return "packed" if device.type == "cuda" else "padded"
-
-    def _helper(self, input_size: int) -> nn.Module:
-        """A parameter-free-in-practice one-layer, one-direction cell of the right input size,
-        run with this model's weights through functional_call (kept out of the state dict)."""
-        helpers = self.__dict__.setdefault("_helpers", {})
-        if input_size not in helpers:
-            helpers[input_size] = CELLS[self.cell](input_size, self.cfg.hidden_size, batch_first=True)
-        return helpers[input_size]
 
     def _run_padded_bidirectional(self, x: torch.Tensor, lengths: torch.Tensor,
                                   weights: dict[str, torch.Tensor] | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -177,7 +219,7 @@ class RNNClassifier(nn.Module):
         for layer in range(self.cfg.num_layers):
             if layer and self.training and self.rnn.dropout:
                 x = nn.functional.dropout(x, self.rnn.dropout)
-            helper = self._helper(x.size(2))
+            helper = _template(self.cell, x.size(2), self.cfg.hidden_size, 1, False, 0.0)
             fwd, _ = functional_call(helper, {f"{n}_l0": params[f"{n}_l{layer}"] for n in names}, (x,))
             bwd, _ = functional_call(helper, {f"{n}_l0": params[f"{n}_l{layer}_reverse"] for n in names}, (flip(x),))
             x = torch.cat([fwd, flip(bwd)], dim=2)
@@ -185,9 +227,9 @@ class RNNClassifier(nn.Module):
         last = torch.cat([fwd[torch.arange(x.size(0), device=x.device), lengths.to(x.device) - 1], x[:, 0, h:]], dim=1)
         return x, last
 
-    def encode(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def encode(self, ids: torch.Tensor, lengths: torch.Tensor, noise: Noise | None = None) -> torch.Tensor:
         """Pooled features (B, D) of right-padded ids (B, T) with true lengths (B,)."""
-        return self._encode(ids, lengths)[0]
+        return self._encode(ids, lengths, noise)[0]
 
     def attention_weights(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Attention weights (B, T) over the tokens (zero on padding); attention pooling only."""
@@ -195,10 +237,20 @@ class RNNClassifier(nn.Module):
             raise ValueError(f"pooling is {self.cfg.pooling!r}, not 'attention': this model has no attention weights")
         return self._encode(ids, lengths)[1]
 
-    def _encode(self, ids: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        x = self.input_dropout(self.embed(ids))  # (B, T, E)
-        weights = self._rnn_weights()
-        run = (lambda inp: functional_call(self.rnn, weights, (inp,))) if weights else self.rnn
+    def _encode(self, ids: torch.Tensor, lengths: torch.Tensor,
+                noise: Noise | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if self.training and noise is None:
+            noise = self.sample_noise(ids.size(0))
+        x = self.embed(ids)  # (B, T, E)
+        if self.training and noise.input is not None:
+            x = x * noise.input
+        weights = self._rnn_weights(noise) if self.training else None
+        run = self.rnn
+        if weights:
+            r = self.rnn
+            template = _template(self.cell, r.input_size, r.hidden_size, r.num_layers, r.bidirectional, r.dropout)
+            params = dict(self.rnn.named_parameters()) | weights
+            run = lambda inp: functional_call(template, params, (inp,))  # noqa: E731
         pooling = self.cfg.pooling
         if self.mode(ids.device) == "packed":
             packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
@@ -222,6 +274,12 @@ class RNNClassifier(nn.Module):
             return self.attention(out, mask)
         return (out * mask[..., None]).sum(dim=1) / lengths.to(out.device)[:, None].to(out.dtype), None
 
-    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Logits (B,) of the positive class."""
-        return self.head(self.dropout(self.encode(ids, lengths))).squeeze(-1)
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor, noise: Noise | None = None) -> torch.Tensor:
+        """Logits (B,) of the positive class. In training mode `noise` holds the step's masks
+        (drawn here when None); in eval mode there is none."""
+        if self.training and noise is None:
+            noise = self.sample_noise(ids.size(0))
+        z = self.encode(ids, lengths, noise)
+        if self.training and noise.output is not None:
+            z = z * noise.output
+        return self.head(z).squeeze(-1)

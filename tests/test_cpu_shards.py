@@ -1,0 +1,101 @@
+"""A training batch split across single-core threads (cpu_shards.py) is the same step as the
+whole batch: same masks, same loss and logits, the same gradients up to float rounding,
+and bit-for-bit the same from one run to the next."""
+import numpy as np
+import pytest
+import torch
+
+from conftest import tiny_config
+from sentiment_lab.config import ModelConfig
+from sentiment_lab.cpu_shards import ShardedStep, shard_count
+from sentiment_lab.models import build_model
+from sentiment_lab.text import pad_batch
+
+VOCAB = 60
+DROPOUTS = dict(input_dropout=0.2, recurrent_dropout=0.3, dropout=0.5)
+MODELS = [dict(arch="lstm.v1", pooling="last"),  # the seed preset's shape
+          dict(arch="gru.v1", bidirectional=True, pooling="max", ngram_buckets=31),
+          dict(arch="lstm.v1", bidirectional=True, pooling="attention"),
+          dict(arch="rnn.v1", pooling="mean", num_layers=2, layer_dropout=0.0)]
+
+
+def _setup(kw):
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(embedding_dim=8, hidden_size=6, **DROPOUTS, **kw), VOCAB).train()
+    if model.ngrams is not None:
+        torch.nn.init.normal_(model.ngrams.table.weight, std=0.5)
+    rng = np.random.default_rng(1)
+    ids, lengths = pad_batch([rng.integers(2, VOCAB, size=n) for n in (9, 1, 14, 3, 14, 6, 11)])
+    y = torch.from_numpy(rng.integers(0, 2, size=7)).float()
+    return model, torch.from_numpy(ids), torch.from_numpy(lengths), y
+
+
+def _whole(model, ids, lengths, y):
+    torch.manual_seed(7)
+    model.zero_grad(set_to_none=True)
+    logits = model(ids, lengths)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y)
+    loss.backward()
+    return logits.detach(), loss.detach(), [p.grad.clone() for p in model.parameters()]
+
+
+def _sharded(model, ids, lengths, y, shards):
+    step = ShardedStep(shards)
+    try:
+        torch.manual_seed(7)
+        model.zero_grad(set_to_none=True)
+        logits, loss = step(model, ids, lengths, y, torch.nn.functional.binary_cross_entropy_with_logits)
+        return logits, loss, [p.grad.clone() for p in model.parameters()]
+    finally:
+        step.close()
+
+
+@pytest.mark.parametrize("kw", MODELS, ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()))
+@pytest.mark.parametrize("shards", [2, 3])
+def test_sharded_step_equals_the_whole_batch(kw, shards):
+    model, ids, lengths, y = _setup(kw)
+    logits, loss, grads = _whole(model, ids, lengths, y)
+    s_logits, s_loss, s_grads = _sharded(model, ids, lengths, y, shards)
+    torch.testing.assert_close(s_logits, logits, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(s_loss, loss, rtol=1e-5, atol=1e-6)
+    for g, s in zip(grads, s_grads):
+        torch.testing.assert_close(s, g, rtol=1e-4, atol=1e-6)
+    assert any(g.abs().sum() > 0 for g in grads)  # the comparison is not of zeros
+
+
+def test_sharded_step_is_reproducible():
+    model, ids, lengths, y = _setup(MODELS[1])
+    first, second = _sharded(model, ids, lengths, y, 3), _sharded(model, ids, lengths, y, 3)
+    assert torch.equal(first[0], second[0])
+    assert all(torch.equal(a, b) for a, b in zip(first[2], second[2]))
+
+
+def test_masks_are_drawn_before_the_split():
+    """Same seed, different shard counts: the very same dropout masks (else the logits differ
+    far more than rounding)."""
+    model, ids, lengths, y = _setup(MODELS[0])
+    two, three = _sharded(model, ids, lengths, y, 2), _sharded(model, ids, lengths, y, 3)
+    torch.testing.assert_close(two[0], three[0], rtol=1e-5, atol=1e-6)
+
+
+def test_shard_count():
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    lstm = build_model(ModelConfig(embedding_dim=8, hidden_size=6), VOCAB)
+    stacked = build_model(ModelConfig(embedding_dim=8, hidden_size=6, num_layers=2, layer_dropout=0.2), VOCAB)
+    assert shard_count(0, lstm, cpu, distributed=False) == torch.get_num_threads()
+    assert shard_count(3, lstm, cpu, distributed=False) == 3
+    assert shard_count(1, lstm, cpu, distributed=False) == 1
+    assert shard_count(0, lstm, cuda, distributed=False) == 1
+    assert shard_count(0, lstm, cpu, distributed=True) == 1
+    assert shard_count(0, stacked, cpu, distributed=False) == 1  # dropout between layers is drawn in the kernel
+
+
+def test_training_with_shards_matches_training_without(tmp_path, corpus_splits):
+    from sentiment_lab.train import fit
+
+    over = {"train.epochs": "2", "model.input_dropout": "0.2", "model.recurrent_dropout": "0.2", "model.dropout": "0.3",
+            "train.augment": "delete,swap", "train.ema": "0.9", "train.grad_clip": "1.0"}
+    one = fit(tiny_config(**over, **{"train.cpu_shards": "1"}), corpus_splits, tmp_path / "one", progress=False)
+    two = fit(tiny_config(**over, **{"train.cpu_shards": "2"}), corpus_splits, tmp_path / "two", progress=False)
+    np.testing.assert_allclose([h["train_loss"] for h in two.history], [h["train_loss"] for h in one.history], rtol=1e-4)
+    np.testing.assert_allclose([h["val_loss"] for h in two.history], [h["val_loss"] for h in one.history], rtol=1e-4)
