@@ -33,6 +33,7 @@ def test_overrides_are_typed():
     ("model.ngram_dim=0", "model.ngram_dim must be > 0"),
     ("text.stopwords=french", "choose one of none, english"),
     ("train.cpu_shards=-1", "train.cpu_shards must be >= 0 (0 = auto, 1 = off)"),
+    ("train.eval_batch_size=-1", "train.eval_batch_size must be >= 0 (0 = auto)"),
 ])
 def test_bad_overrides_fail_clearly(override, message):
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace(")", r"\)").replace("(", r"\(").replace("+", r"\+")):

@@ -137,3 +137,19 @@ def test_ngram_table_starts_at_zero_and_learns():
         assert torch.equal(x[..., :8], model.embedding(ids)) and not x[..., 8:].any()  # starts as the words-only model
     model(ids, lengths).sum().backward()
     assert model.ngrams.table.weight.grad.abs().sum() > 0
+
+
+def test_predict_logits_is_independent_of_the_batch_size():
+    """Length-sorted batches of any size (0 = the device's default) give each review its own
+    logit, in input order."""
+    from sentiment_lab.batching import inference_batch_size, predict_logits
+
+    model = _model("lstm.v1", pooling="max")
+    rng = np.random.default_rng(4)
+    seqs = [rng.integers(2, VOCAB, size=n) for n in rng.integers(1, 30, size=300)]
+    one = np.array([model(*map(torch.from_numpy, pad_batch([s]))).item() for s in seqs[:20]])
+    for batch_size in (0, 1, 7, 512):
+        got = predict_logits(model, seqs, batch_size, torch.device("cpu"))
+        assert got.shape == (300,)
+        np.testing.assert_allclose(got[:20], one, rtol=1e-5, atol=1e-6)
+    assert inference_batch_size(torch.device("cpu")) == 64 and inference_batch_size("cuda:0") == 512

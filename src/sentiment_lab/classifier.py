@@ -38,7 +38,7 @@ def default_bundle() -> Path:
 
 class SentimentClassifier:
     def __init__(self, model: Any, encoder: Any, config: Any, meta: dict[str, Any],
-                 batch_size: int = 256, backend: str = "torch") -> None:
+                 batch_size: int = 0, backend: str = "torch") -> None:
         self.model = model
         self.encoder = encoder
         self.config = config

@@ -76,7 +76,7 @@ class TrainConfig:
     max_steps: int | None = None  # stop after this many optimizer steps (tests)
     augment: str = "none"  # none, or any of delete,swap,insert,synonym (comma-separated): EDA on training reviews
     augment_alpha: float = 0.1  # share of a review's tokens each augmentation operation touches
-    eval_batch_size: int = 512
+    eval_batch_size: int = 0  # reviews per validation/test batch (0 = auto: 64 on CPU, 512 on GPU; batching.py)
     cpu_shards: int = 0  # CPU: split each batch across this many threads, one core each (0 = auto: one per torch thread; 1 = off)
 
 
@@ -171,12 +171,14 @@ def validate(cfg: Config) -> None:
     positive = {"text.vocab_size": cfg.text.vocab_size, "text.max_len": cfg.text.max_len,
                 "model.embedding_dim": cfg.model.embedding_dim, "model.hidden_size": cfg.model.hidden_size,
                 "model.num_layers": cfg.model.num_layers, "train.epochs": cfg.train.epochs,
-                "train.batch_size": cfg.train.batch_size, "train.eval_batch_size": cfg.train.eval_batch_size}
+                "train.batch_size": cfg.train.batch_size}
     for name, value in positive.items():
         if value <= 0:
             raise ConfigError(f"{name} must be > 0, got {value}")
     if cfg.text.stopwords != "none" and cfg.text.level != "word":
         raise ConfigError(f"text.stopwords={cfg.text.stopwords!r} needs text.level='word'")
+    if cfg.train.eval_batch_size < 0:
+        raise ConfigError(f"train.eval_batch_size must be >= 0 (0 = auto), got {cfg.train.eval_batch_size}")
     if cfg.train.cpu_shards < 0:
         raise ConfigError(f"train.cpu_shards must be >= 0 (0 = auto, 1 = off), got {cfg.train.cpu_shards}")
     if cfg.text.vocab_size < 3:

@@ -4,10 +4,11 @@ core each.
 
 Why: at this project's sizes (batches of 128, 64 to 256 hidden units) a recurrent layer is a
 chain of small matrix products, one per time step. Two cores sharing each product spend much
-of the step synchronising, twice per time step; two threads each running half the batch on
-one core do not. The seed preset's epoch went from 13.3 to 10.1 s on 2 cores
-(benchmarks/results/seed_cpu.json has the current figures). Inference gains nothing this way
-(measured), so only training steps are split.
+of the step synchronising at every time step; two threads each running half the batch on
+one core do not. On 2 cores a training step takes 0.81x as long for the seed preset and 0.82x
+for the best one (benchmarks/bench_cpu_shards.py), and the seed preset's epoch went from 14.3
+to 11.6 s (bench_seed.py). Inference gains nothing this way (measured), so only training
+steps are split.
 
 The step is the same step: each shard's mean loss is weighted by its share of the batch, each
 shard's gradients come back separately, and the calling thread adds them up in shard order

@@ -31,7 +31,7 @@ def compute_metrics(y_true: np.ndarray, p_pos: np.ndarray, threshold: float = 0.
     }
 
 
-def evaluate_bundle(bundle: str | None, records: list, batch_size: int = 512) -> tuple[dict[str, Any], np.ndarray]:
+def evaluate_bundle(bundle: str | None, records: list, batch_size: int = 0) -> tuple[dict[str, Any], np.ndarray]:
     """Metrics of a bundle (None = the shipped model) on labelled records, and P(positive)."""
     from sentiment_lab.classifier import SentimentClassifier
 
