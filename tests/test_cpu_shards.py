@@ -99,3 +99,27 @@ def test_training_with_shards_matches_training_without(tmp_path, corpus_splits):
     two = fit(tiny_config(**over, **{"train.cpu_shards": "2"}), corpus_splits, tmp_path / "two", progress=False)
     np.testing.assert_allclose([h["train_loss"] for h in two.history], [h["train_loss"] for h in one.history], rtol=1e-4)
     np.testing.assert_allclose([h["val_loss"] for h in two.history], [h["val_loss"] for h in one.history], rtol=1e-4)
+
+
+def test_thread_counts_are_restored():
+    """Workers run on one core each; the caller keeps its threads, even when the workers set
+    torch's process-wide default before the caller's first parallel operation, and threads
+    started after `close` get the caller's count again. A fresh interpreter: torch fixes a
+    thread's count at its first use."""
+    import subprocess
+    import sys
+
+    code = """
+import threading, torch
+from sentiment_lab.cpu_shards import ShardedStep
+torch.set_num_threads(2)
+step = ShardedStep(2)
+seen = list(step.pool.map(lambda _: torch.get_num_threads(), range(2)))
+during = torch.get_num_threads()
+step.close()
+after = []
+t = threading.Thread(target=lambda: after.append(torch.get_num_threads())); t.start(); t.join()
+print(seen, during, after)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[1, 1] 2 [2]"

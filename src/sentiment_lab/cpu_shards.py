@@ -36,13 +36,25 @@ def shard_count(setting: int, model: nn.Module, device: torch.device, distribute
     return setting or torch.get_num_threads()
 
 
+def _single_core() -> None:
+    """Worker initialiser. torch.set_num_threads sets the calling thread's OpenMP team size
+    and also the process-wide default that each thread reads on its first parallel operation;
+    reading it back here makes this thread's setting final."""
+    torch.set_num_threads(1)
+    torch.get_num_threads()
+
+
 class ShardedStep:
-    """Forward and backward of one batch, split across `shards` single-core threads."""
+    """Forward and backward of one batch, split across `shards` single-core threads.
+
+    While it is open, threads that start using torch for the first time get one thread each
+    (the process-wide default the workers set); the calling thread keeps its own count, which
+    is fixed here before any worker starts, and `close` restores the default."""
 
     def __init__(self, shards: int) -> None:
         self.shards = shards
-        self.pool = ThreadPoolExecutor(shards, thread_name_prefix="shard",
-                                       initializer=torch.set_num_threads, initargs=(1,))
+        self.threads = torch.get_num_threads()  # also fixes the calling thread's own count now
+        self.pool = ThreadPoolExecutor(shards, thread_name_prefix="shard", initializer=_single_core)
 
     def __call__(self, model: nn.Module, ids: torch.Tensor, lengths: torch.Tensor, y: torch.Tensor,
                  loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
@@ -77,3 +89,4 @@ class ShardedStep:
 
     def close(self) -> None:
         self.pool.shutdown()
+        torch.set_num_threads(self.threads)
