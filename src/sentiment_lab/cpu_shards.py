@@ -7,7 +7,7 @@ chain of small matrix products, one per time step. Two cores sharing each produc
 of the step synchronising at every time step; two threads each running half the batch on
 one core do not. On 2 cores a training step takes 0.81x as long for the seed preset and 0.82x
 for the best one (benchmarks/bench_cpu_shards.py), and the seed preset's epoch went from 14.3
-to 11.6 s (bench_seed.py). Inference gains nothing this way (measured), so only training
+to 11.7 s (bench_seed.py). Inference gains nothing this way (measured), so only training
 steps are split.
 
 The step is the same step: each shard's mean loss is weighted by its share of the batch, each
