@@ -82,7 +82,7 @@ def test_shard_count():
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
     lstm = build_model(ModelConfig(embedding_dim=8, hidden_size=6), VOCAB)
     stacked = build_model(ModelConfig(embedding_dim=8, hidden_size=6, num_layers=2, layer_dropout=0.2), VOCAB)
-    assert shard_count(0, lstm, cpu, distributed=False) == torch.get_num_threads()
+    assert shard_count(0, lstm, cpu, distributed=False) == min(torch.get_num_threads(), 4)
     assert shard_count(3, lstm, cpu, distributed=False) == 3
     assert shard_count(1, lstm, cpu, distributed=False) == 1
     assert shard_count(0, lstm, cuda, distributed=False) == 1
@@ -99,6 +99,22 @@ def test_training_with_shards_matches_training_without(tmp_path, corpus_splits):
     two = fit(tiny_config(**over, **{"train.cpu_shards": "2"}), corpus_splits, tmp_path / "two", progress=False)
     np.testing.assert_allclose([h["train_loss"] for h in two.history], [h["train_loss"] for h in one.history], rtol=1e-4)
     np.testing.assert_allclose([h["val_loss"] for h in two.history], [h["val_loss"] for h in one.history], rtol=1e-4)
+
+
+def test_workers_share_the_callers_threads():
+    import subprocess
+    import sys
+
+    code = """
+import torch
+from sentiment_lab.cpu_shards import ShardedStep
+torch.set_num_threads(8)
+step = ShardedStep(2)
+print(sorted(step.pool.map(lambda _: torch.get_num_threads(), range(2))), torch.get_num_threads())
+step.close()
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[4, 4] 8"
 
 
 def test_thread_counts_are_restored():

@@ -18,6 +18,8 @@ from typing import Sequence
 
 import numpy as np
 
+Ragged = tuple[np.ndarray, np.ndarray]  # (ids of all reviews one after another, each review's length)
+
 
 class Augmenter:
     def __init__(self, ops: str, alpha: float, max_len: int, truncation: str,
@@ -36,7 +38,7 @@ class Augmenter:
         """Augmented reviews, right-padded: (ids (B, T), lengths (B,)). Reviews must be non-empty
         (encoding never gives an empty one: an empty text is one [UNK])."""
         lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
-        flat = np.concatenate(seqs).astype(np.int64, copy=True)  # never modify the inputs
+        flat = np.concatenate(seqs).astype(np.int64, copy=False)  # a new array: the inputs are never modified
         for op in self.ops:
             flat, lengths = getattr(self, "_" + op)(flat, lengths, rng)
         flat, lengths = self._truncate(flat, lengths)
@@ -49,15 +51,15 @@ class Augmenter:
         """Tokens each operation touches per review: alpha * n, at least one."""
         return np.maximum(1, np.rint(self.alpha * lengths).astype(np.int64))
 
-    def _delete(self, flat, lengths, rng):
+    def _delete(self, flat: np.ndarray, lengths: np.ndarray, rng: np.random.Generator) -> Ragged:
         row, _ = _coords(lengths)
-        keep = (rng.random(len(flat)) >= self.alpha)
+        keep = rng.random(len(flat)) >= self.alpha
         kept = np.bincount(row[keep], minlength=len(lengths))
         empty = np.flatnonzero(kept == 0)  # everything drawn for deletion: one random token survives
         keep[_starts(lengths)[empty] + rng.integers(lengths[empty])] = True
         return flat[keep], np.bincount(row[keep], minlength=len(lengths))
 
-    def _swap(self, flat, lengths, rng):
+    def _swap(self, flat: np.ndarray, lengths: np.ndarray, rng: np.random.Generator) -> Ragged:
         # k transpositions per review, applied in order: step j swaps one pair in every review
         # with more than j of them (pairs of different reviews never overlap)
         k = np.where(lengths > 1, self._count(lengths), 0)
@@ -68,18 +70,17 @@ class Augmenter:
             flat[a], flat[b] = flat[b], flat[a]
         return flat, lengths
 
-    def _synonym(self, flat, lengths, rng):
+    def _synonym(self, flat: np.ndarray, lengths: np.ndarray, rng: np.random.Generator) -> Ragged:
         # k distinct positions per review: the k smallest of one random key per token
         row, _ = _coords(lengths)
         order = np.lexsort((rng.random(len(flat)), row))
         rank = np.empty_like(order)
         rank[order] = np.arange(len(flat)) - _starts(lengths)[row[order]]
         pos = np.flatnonzero(rank < np.minimum(self._count(lengths), lengths)[row])
-        flat = flat.copy()
         flat[pos] = self.neighbours[flat[pos], rng.integers(self.neighbours.shape[1], size=len(pos))]
         return flat, lengths
 
-    def _insert(self, flat, lengths, rng):
+    def _insert(self, flat: np.ndarray, lengths: np.ndarray, rng: np.random.Generator) -> Ragged:
         # k neighbours of random tokens of the review, each before a random position 0..n
         k = self._count(lengths)
         new_row = np.repeat(np.arange(len(lengths)), k)
@@ -91,7 +92,7 @@ class Augmenter:
         order = np.lexsort((np.r_[np.ones(len(flat)), np.zeros(len(words))], np.r_[pos, at], np.r_[row, new_row]))
         return np.r_[flat, words][order], lengths + k
 
-    def _truncate(self, flat, lengths):
+    def _truncate(self, flat: np.ndarray, lengths: np.ndarray) -> Ragged:
         """Reviews made longer than max_len (by insert) are cut as the tokenizer would."""
         if lengths.max() <= self.max_len:
             return flat, lengths

@@ -77,7 +77,7 @@ class TrainConfig:
     augment: str = "none"  # none, or any of delete,swap,insert,synonym (comma-separated): EDA on training reviews
     augment_alpha: float = 0.1  # share of a review's tokens each augmentation operation touches
     eval_batch_size: int = 0  # reviews per validation/test batch (0 = auto: 64 on CPU, 512 on GPU; batching.py)
-    cpu_shards: int = 0  # CPU: split each batch across this many threads, one core each (0 = auto: one per torch thread; 1 = off)
+    cpu_shards: int = 0  # CPU: split each batch across this many worker threads (0 = auto: one per torch thread, at most 4; 1 = off)
 
 
 @dataclass

@@ -20,41 +20,47 @@ run up to float rounding (tested).
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Callable
 
 import torch
 from torch import nn
 
 
+MAX_AUTO_SHARDS = 4  # measured on 2 cores only; more threads would mostly queue for Python's GIL
+
+
 def shard_count(setting: int, model: nn.Module, device: torch.device, distributed: bool) -> int:
     """How many shards to split each training batch into: `setting` (0 = auto: one per torch
-    thread), and 1 wherever splitting does not apply: GPUs (one kernel already fills them),
-    multi-process runs (each process has its own cores), and models whose randomness is not
-    all drawn up front (dropout between stacked layers)."""
+    thread, at most MAX_AUTO_SHARDS), and 1 wherever splitting does not apply: GPUs (one kernel
+    already fills them), multi-process runs (each process has its own cores), and models whose
+    randomness is not all drawn up front (dropout between stacked layers)."""
     if setting == 1 or device.type != "cpu" or distributed or not getattr(model, "shardable", False):
         return 1
-    return setting or torch.get_num_threads()
+    return setting or min(torch.get_num_threads(), MAX_AUTO_SHARDS)
 
 
-def _single_core() -> None:
+def _worker_threads(n: int) -> None:
     """Worker initialiser. torch.set_num_threads sets the calling thread's OpenMP team size
     and also the process-wide default that each thread reads on its first parallel operation;
     reading it back here makes this thread's setting final."""
-    torch.set_num_threads(1)
+    torch.set_num_threads(n)
     torch.get_num_threads()
 
 
 class ShardedStep:
-    """Forward and backward of one batch, split across `shards` single-core threads.
+    """Forward and backward of one batch, split across `shards` worker threads that share the
+    caller's torch threads between them (one each on 2 cores).
 
-    While it is open, threads that start using torch for the first time get one thread each
-    (the process-wide default the workers set); the calling thread keeps its own count, which
-    is fixed here before any worker starts, and `close` restores the default."""
+    While it is open, threads that start using torch for the first time get the workers' count
+    (the process-wide default they set); the calling thread keeps its own count, which is
+    fixed here before any worker starts, and `close` restores the default."""
 
     def __init__(self, shards: int) -> None:
         self.shards = shards
         self.threads = torch.get_num_threads()  # also fixes the calling thread's own count now
-        self.pool = ThreadPoolExecutor(shards, thread_name_prefix="shard", initializer=_single_core)
+        self.pool = ThreadPoolExecutor(shards, thread_name_prefix="shard",
+                                       initializer=partial(_worker_threads, max(1, self.threads // shards)))
 
     def __call__(self, model: nn.Module, ids: torch.Tensor, lengths: torch.Tensor, y: torch.Tensor,
                  loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],

@@ -37,7 +37,7 @@ from sentiment_lab.errors import SentimentLabError
 from sentiment_lab.evaluate import compute_metrics
 from sentiment_lab.models import build_model
 from sentiment_lab.augment import Augmenter
-from sentiment_lab.text import TextEncoder, pad_batch
+from sentiment_lab.text import TextEncoder
 from sentiment_lab.token_cache import encode_with_lengths
 
 
@@ -238,9 +238,9 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
 
     net = dist_ctx.wrap(model, tc.seed + start_epoch)  # DDP when distributed; `model` is what gets saved
     shards = shard_count(tc.cpu_shards, model, device, dist_ctx.enabled)
-    sharded = ShardedStep(shards) if shards > 1 else None  # one core per part of each batch (cpu_shards.py)
+    sharded = ShardedStep(shards) if shards > 1 else None  # parts of each batch trained in parallel (cpu_shards.py)
     if sharded is not None:
-        console.log(f"each batch split across {shards} threads, one core each")
+        console.log(f"each batch split into {shards} parts trained in parallel threads")
     interrupted = False
     bar = Progress(TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("loss {task.fields[loss]:.4f}"), TimeElapsedColumn(), console=console,
