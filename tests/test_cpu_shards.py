@@ -1,6 +1,9 @@
 """A training batch split across single-core threads (cpu_shards.py) is the same step as the
 whole batch: same masks, same loss and logits, the same gradients up to float rounding,
 and bit-for-bit the same from one run to the next."""
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -101,10 +104,12 @@ def test_training_with_shards_matches_training_without(tmp_path, corpus_splits):
     np.testing.assert_allclose([h["val_loss"] for h in two.history], [h["val_loss"] for h in one.history], rtol=1e-4)
 
 
-def test_workers_share_the_callers_threads():
-    import subprocess
-    import sys
+def _fresh_interpreter(code: str) -> str:
+    """stdout of `code` run by a new Python: torch fixes a thread's count at its first use."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
 
+
+def test_workers_share_the_callers_threads():
     code = """
 import torch
 from sentiment_lab.cpu_shards import ShardedStep
@@ -113,18 +118,13 @@ step = ShardedStep(2)
 print(sorted(step.pool.map(lambda _: torch.get_num_threads(), range(2))), torch.get_num_threads())
 step.close()
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[4, 4] 8"
+    assert _fresh_interpreter(code) == "[4, 4] 8"
 
 
 def test_thread_counts_are_restored():
     """Workers run on one core each; the caller keeps its threads, even when the workers set
     torch's process-wide default before the caller's first parallel operation, and threads
-    started after `close` get the caller's count again. A fresh interpreter: torch fixes a
-    thread's count at its first use."""
-    import subprocess
-    import sys
-
+    started after `close` get the caller's count again."""
     code = """
 import threading, torch
 from sentiment_lab.cpu_shards import ShardedStep
@@ -137,5 +137,4 @@ after = []
 t = threading.Thread(target=lambda: after.append(torch.get_num_threads())); t.start(); t.join()
 print(seen, during, after)
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[1, 1] 2 [2]"
+    assert _fresh_interpreter(code) == "[1, 1] 2 [2]"

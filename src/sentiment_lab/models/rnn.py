@@ -190,8 +190,8 @@ class RNNClassifier(nn.Module):
         return Noise(dropout_mask((batch_size, 1, self.rnn.input_size), cfg.input_dropout, like),
                      dropout_mask((batch_size, self.head.in_features), cfg.dropout, like), hh)
 
-    def _rnn_weights(self, noise: Noise) -> dict[str, torch.Tensor] | None:
-        if not self.training or not noise.hh:
+    def _rnn_weights(self, noise: Noise | None) -> dict[str, torch.Tensor] | None:
+        if not self.training or noise is None or not noise.hh:
             return None
         return {n: w * noise.hh[n] for n, w in self.rnn.named_parameters() if n in noise.hh}
 
@@ -244,12 +244,11 @@ class RNNClassifier(nn.Module):
         x = self.embed(ids)  # (B, T, E)
         if self.training and noise.input is not None:
             x = x * noise.input
-        weights = self._rnn_weights(noise) if self.training else None
-        run = self.rnn
+        weights = self._rnn_weights(noise)
+        run = r = self.rnn
         if weights:
-            r = self.rnn
             template = _template(self.cell, r.input_size, r.hidden_size, r.num_layers, r.bidirectional, r.dropout)
-            params = dict(self.rnn.named_parameters()) | weights
+            params = dict(r.named_parameters()) | weights
             run = lambda inp: functional_call(template, params, (inp,))  # noqa: E731
         pooling = self.cfg.pooling
         if self.mode(ids.device) == "packed":
