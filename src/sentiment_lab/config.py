@@ -77,6 +77,7 @@ class TrainConfig:
     augment: str = "none"  # none, or any of delete,swap,insert,synonym (comma-separated): EDA on training reviews
     augment_alpha: float = 0.1  # share of a review's tokens each augmentation operation touches
     eval_batch_size: int = 0  # reviews per validation/test batch (0 = auto: 64 on CPU, 512 on GPU; batching.py)
+    adversarial: float = 0.0  # adversarial training: input vectors moved by this share of their norm (0 = off; adversarial.py)
     cpu_shards: int = 0  # CPU: split each batch across this many worker threads (0 = auto: one per torch thread, at most 4; 1 = off)
 
 
@@ -179,6 +180,8 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"text.stopwords={cfg.text.stopwords!r} needs text.level='word'")
     if cfg.train.eval_batch_size < 0:
         raise ConfigError(f"train.eval_batch_size must be >= 0 (0 = auto), got {cfg.train.eval_batch_size}")
+    if not 0.0 <= cfg.train.adversarial <= 1.0:
+        raise ConfigError(f"train.adversarial must be in [0, 1] (a share of the input vectors' norm), got {cfg.train.adversarial}")
     if cfg.train.cpu_shards < 0:
         raise ConfigError(f"train.cpu_shards must be >= 0 (0 = auto, 1 = off), got {cfg.train.cpu_shards}")
     if cfg.text.vocab_size < 3:

@@ -27,6 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from safetensors.torch import load_file, save_file
 from torch.optim.swa_utils import AveragedModel
 
+from sentiment_lab.adversarial import adversarial_backward
 from sentiment_lab.batching import bucket_batches, collate, predict_logits
 from sentiment_lab.bundle import save_pretrained, write_json
 from sentiment_lab.config import Config
@@ -268,7 +269,9 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
                     y = torch.from_numpy(y_tr[idx]).to(device)
                     opt.zero_grad(set_to_none=True)
                     if sharded is not None:
-                        logits, loss = sharded(model, ids, lens, y, loss_fn, dtype)
+                        logits, loss = sharded(model, ids, lens, y, loss_fn, dtype, tc.adversarial)
+                    elif tc.adversarial:
+                        logits, loss = adversarial_backward(net, model, ids, lens, y, loss_fn, tc.adversarial, dtype)
                     else:
                         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
                             logits = net(ids, lens).float()

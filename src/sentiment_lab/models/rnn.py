@@ -227,9 +227,11 @@ class RNNClassifier(nn.Module):
         last = torch.cat([fwd[torch.arange(x.size(0), device=x.device), lengths.to(x.device) - 1], x[:, 0, h:]], dim=1)
         return x, last
 
-    def encode(self, ids: torch.Tensor, lengths: torch.Tensor, noise: Noise | None = None) -> torch.Tensor:
-        """Pooled features (B, D) of right-padded ids (B, T) with true lengths (B,)."""
-        return self._encode(ids, lengths, noise)[0]
+    def encode(self, ids: torch.Tensor, lengths: torch.Tensor, noise: Noise | None = None,
+               perturb: torch.Tensor | None = None) -> torch.Tensor:
+        """Pooled features (B, D) of right-padded ids (B, T) with true lengths (B,); `perturb`
+        (B, T, input size) is added to the input vectors (adversarial training, adversarial.py)."""
+        return self._encode(ids, lengths, noise, perturb)[0]
 
     def attention_weights(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Attention weights (B, T) over the tokens (zero on padding); attention pooling only."""
@@ -237,11 +239,13 @@ class RNNClassifier(nn.Module):
             raise ValueError(f"pooling is {self.cfg.pooling!r}, not 'attention': this model has no attention weights")
         return self._encode(ids, lengths)[1]
 
-    def _encode(self, ids: torch.Tensor, lengths: torch.Tensor,
-                noise: Noise | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def _encode(self, ids: torch.Tensor, lengths: torch.Tensor, noise: Noise | None = None,
+                perturb: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
         if self.training and noise is None:
             noise = self.sample_noise(ids.size(0))
         x = self.embed(ids)  # (B, T, E)
+        if perturb is not None:
+            x = x + perturb
         if self.training and noise.input is not None:
             x = x * noise.input
         weights = self._rnn_weights(noise)
@@ -273,12 +277,13 @@ class RNNClassifier(nn.Module):
             return self.attention(out, mask)
         return (out * mask[..., None]).sum(dim=1) / lengths.to(out.device)[:, None].to(out.dtype), None
 
-    def forward(self, ids: torch.Tensor, lengths: torch.Tensor, noise: Noise | None = None) -> torch.Tensor:
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor, noise: Noise | None = None,
+                perturb: torch.Tensor | None = None) -> torch.Tensor:
         """Logits (B,) of the positive class. In training mode `noise` holds the step's masks
-        (drawn here when None); in eval mode there is none."""
+        (drawn here when None); in eval mode there is none. `perturb`: see `encode`."""
         if self.training and noise is None:
             noise = self.sample_noise(ids.size(0))
-        z = self.encode(ids, lengths, noise)
+        z = self.encode(ids, lengths, noise, perturb)
         if self.training and noise.output is not None:
             z = z * noise.output
         return self.head(z).squeeze(-1)
