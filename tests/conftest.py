@@ -20,6 +20,27 @@ os.environ.setdefault("SENTIMENT_LAB_IDS_CACHE", tempfile.mkdtemp(prefix="sentim
 SHARED_IMDB = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "imdb" / "aclImdb_v1_labeled.tar.gz"
 
 
+def small_training_batch(vocab: int = 60, **model_kw):
+    """A seeded 8-dim embedding / 6-unit RNNClassifier in training mode (its hashed n-gram table,
+    when configured, made non-zero so that it matters) and 7 reviews of 1 to 14 tokens with labels:
+    (model, ids, lengths, y). For tests that compare ways of taking one training step."""
+    import numpy as np
+    import torch
+
+    from sentiment_lab.config import ModelConfig
+    from sentiment_lab.models import build_model
+    from sentiment_lab.text import pad_batch
+
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(embedding_dim=8, hidden_size=6, **model_kw), vocab).train()
+    if model.ngrams is not None:
+        torch.nn.init.normal_(model.ngrams.table.weight, std=0.5)
+    rng = np.random.default_rng(1)
+    ids, lengths = pad_batch([rng.integers(2, vocab, size=n) for n in (9, 1, 14, 3, 14, 6, 11)])
+    y = torch.from_numpy(rng.integers(0, 2, size=7)).float()
+    return model, torch.from_numpy(ids), torch.from_numpy(lengths), y
+
+
 def tiny_config(**overrides: str):
     base = {"text.vocab_size": "64", "text.max_len": "48", "model.embedding_dim": "16", "model.hidden_size": "16",
             "train.epochs": "8", "train.batch_size": "32", "train.lr": "0.01", "train.patience": "8",

@@ -6,30 +6,19 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from conftest import tiny_config
+from conftest import small_training_batch, tiny_config
 from sentiment_lab.adversarial import adversarial_backward, perturbation
-from sentiment_lab.config import ModelConfig, load_config
+from sentiment_lab.config import load_config
 from sentiment_lab.cpu_shards import ShardedStep
 from sentiment_lab.errors import ConfigError
-from sentiment_lab.models import build_model
-from sentiment_lab.text import pad_batch
 
-VOCAB = 60
 MODELS = [dict(arch="lstm.v1", pooling="last"),
           dict(arch="lstm.v1", bidirectional=True, pooling="max", ngram_buckets=31),
           dict(arch="gru.v1", bidirectional=True, pooling="attention")]
 
 
-def _setup(kw, dropout=0.2):
-    torch.manual_seed(0)
-    model = build_model(ModelConfig(embedding_dim=8, hidden_size=6, input_dropout=dropout,
-                                    recurrent_dropout=dropout, dropout=dropout, **kw), VOCAB).train()
-    if model.ngrams is not None:
-        torch.nn.init.normal_(model.ngrams.table.weight, std=0.5)
-    rng = np.random.default_rng(1)
-    ids, lengths = pad_batch([rng.integers(2, VOCAB, size=n) for n in (9, 1, 14, 3, 14, 6, 11)])
-    y = torch.from_numpy(rng.integers(0, 2, size=7)).float()
-    return model, torch.from_numpy(ids), torch.from_numpy(lengths), y
+def _setup(kw):
+    return small_training_batch(input_dropout=0.2, recurrent_dropout=0.2, dropout=0.2, **kw)
 
 
 def _input_grad(model, ids, lengths, y):

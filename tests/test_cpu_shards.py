@@ -8,11 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import tiny_config
+from conftest import small_training_batch, tiny_config
 from sentiment_lab.config import ModelConfig
 from sentiment_lab.cpu_shards import ShardedStep, shard_count
 from sentiment_lab.models import build_model
-from sentiment_lab.text import pad_batch
 
 VOCAB = 60
 DROPOUTS = dict(input_dropout=0.2, recurrent_dropout=0.3, dropout=0.5)
@@ -23,14 +22,7 @@ MODELS = [dict(arch="lstm.v1", pooling="last"),  # the seed preset's shape
 
 
 def _setup(kw):
-    torch.manual_seed(0)
-    model = build_model(ModelConfig(embedding_dim=8, hidden_size=6, **DROPOUTS, **kw), VOCAB).train()
-    if model.ngrams is not None:
-        torch.nn.init.normal_(model.ngrams.table.weight, std=0.5)
-    rng = np.random.default_rng(1)
-    ids, lengths = pad_batch([rng.integers(2, VOCAB, size=n) for n in (9, 1, 14, 3, 14, 6, 11)])
-    y = torch.from_numpy(rng.integers(0, 2, size=7)).float()
-    return model, torch.from_numpy(ids), torch.from_numpy(lengths), y
+    return small_training_batch(**DROPOUTS, **kw)
 
 
 def _whole(model, ids, lengths, y):

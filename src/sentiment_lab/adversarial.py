@@ -22,6 +22,8 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 
+from sentiment_lab.models.rnn import Noise, real_steps
+
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
@@ -31,33 +33,37 @@ def _zero_perturbation(model: nn.Module, ids: torch.Tensor) -> torch.Tensor:
     return torch.zeros(*ids.shape, model.rnn.input_size, device=ids.device, requires_grad=True)
 
 
+def _logits(net: nn.Module, ids: torch.Tensor, lengths: torch.Tensor, noise: Noise | None,
+            perturb: torch.Tensor, dtype: torch.dtype | None) -> torch.Tensor:
+    """fp32 logits of the perturbed inputs, under autocast when a lower precision is set."""
+    with torch.autocast(ids.device.type, dtype=dtype, enabled=dtype is not None):
+        return net(ids, lengths, noise, perturb).float()
+
+
 def perturbation(model: nn.Module, ids: torch.Tensor, lengths: torch.Tensor, grad: torch.Tensor,
                  epsilon: float) -> torch.Tensor:
     """r = epsilon * ||x|| * g / ||g||, per review, norms over its real tokens' input vectors.
     A review whose gradient is zero (e.g. all its inputs dropped) gets no perturbation."""
     with torch.no_grad():
-        mask = (torch.arange(ids.size(1), device=ids.device)[None, :] < lengths.to(ids.device)[:, None])[..., None]
+        mask = real_steps(lengths, ids.size(1), ids.device)[..., None]
         x_norm = (model.embed(ids) * mask).float().flatten(1).norm(dim=1)
         g = grad * mask
-        g_norm = g.flatten(1).norm(dim=1)
-        scale = torch.where(g_norm > 0, epsilon * x_norm / g_norm.clamp_min(1e-30), torch.zeros_like(g_norm))
+        scale = epsilon * x_norm / g.flatten(1).norm(dim=1).clamp_min(1e-30)  # finite: a zero g stays zero
         return g * scale[:, None, None]
 
 
 def adversarial_grads(model: nn.Module, ids: torch.Tensor, lengths: torch.Tensor, y: torch.Tensor,
-                      noise: object, loss_fn: LossFn, params: Sequence[torch.Tensor], weight: float,
+                      noise: Noise, loss_fn: LossFn, params: Sequence[torch.Tensor], weight: float,
                       epsilon: float, dtype: torch.dtype | None = None
                       ) -> tuple[torch.Tensor, torch.Tensor, tuple[torch.Tensor | None, ...]]:
     """(logits, weighted clean loss, gradients of the weighted clean + adversarial loss), by
     torch.autograd.grad: for the threads of cpu_shards.py, which must not write .grad."""
     delta = _zero_perturbation(model, ids)
-    with torch.autocast(ids.device.type, dtype=dtype, enabled=dtype is not None):
-        logits = model(ids, lengths, noise, delta).float()
+    logits = _logits(model, ids, lengths, noise, delta, dtype)
     loss = loss_fn(logits, y) * weight
     *grads, g = torch.autograd.grad(loss, [*params, delta], allow_unused=True)
     r = perturbation(model, ids, lengths, g, epsilon)
-    with torch.autocast(ids.device.type, dtype=dtype, enabled=dtype is not None):
-        adv_loss = loss_fn(model(ids, lengths, noise, r).float(), y) * weight
+    adv_loss = loss_fn(_logits(model, ids, lengths, noise, r, dtype), y) * weight
     adv = torch.autograd.grad(adv_loss, params, allow_unused=True)
     total = tuple(a if b is None else b if a is None else a + b for a, b in zip(grads, adv))
     return logits.detach(), loss.detach(), total
@@ -71,12 +77,9 @@ def adversarial_backward(net: nn.Module, model: nn.Module, ids: torch.Tensor, le
     Returns (logits, clean loss); .grad holds the clean + adversarial gradients."""
     noise = model.sample_noise(ids.size(0))
     delta = _zero_perturbation(model, ids)
-    with torch.autocast(ids.device.type, dtype=dtype, enabled=dtype is not None):
-        logits = net(ids, lengths, noise, delta).float()
+    logits = _logits(net, ids, lengths, noise, delta, dtype)
     loss = loss_fn(logits, y)
     loss.backward()
     r = perturbation(model, ids, lengths, delta.grad, epsilon)
-    with torch.autocast(ids.device.type, dtype=dtype, enabled=dtype is not None):
-        adv_logits = net(ids, lengths, noise, r).float()
-    loss_fn(adv_logits, y).backward()
+    loss_fn(_logits(net, ids, lengths, noise, r, dtype), y).backward()
     return logits.detach(), loss.detach()

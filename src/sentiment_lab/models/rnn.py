@@ -39,6 +39,11 @@ def dropout_mask(shape: tuple[int, ...], p: float, like: torch.Tensor) -> torch.
     return like.new_empty(shape).bernoulli_(1 - p) / (1 - p)
 
 
+def real_steps(lengths: torch.Tensor, steps: int, device: torch.device) -> torch.Tensor:
+    """(B, steps) True at each review's real tokens, False on its right padding."""
+    return torch.arange(steps, device=device)[None, :] < lengths.to(device)[:, None]
+
+
 @dataclass
 class Noise:
     """One training step's random masks, drawn before the forward pass.
@@ -270,7 +275,7 @@ class RNNClassifier(nn.Module):
             out, _ = run(x)  # (B, T, H)
             if pooling == "last":
                 return out[torch.arange(out.size(0), device=out.device), lengths.to(out.device) - 1], None
-        mask = (torch.arange(out.size(1), device=out.device)[None, :] < lengths.to(out.device)[:, None])
+        mask = real_steps(lengths, out.size(1), out.device)
         if pooling == "max":
             return out.masked_fill(~mask[..., None], float("-inf")).amax(dim=1), None
         if pooling == "attention":
