@@ -51,13 +51,18 @@ class FakeLLMServer:
                     step = server.script.pop(0) if server.script else None
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                # A request stops counting as in flight before its answer is written: once the
+                # client has the answer it may send its next request at once, and counting until
+                # this handler thread's cleanup would see one request too many.
+                try:
+                    time.sleep((step or {}).get("delay", 0.0))
+                finally:
+                    with server._lock:
+                        server.in_flight -= 1
                 try:
                     server._respond(self, body, step)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout tests)
-                finally:
-                    with server._lock:
-                        server.in_flight -= 1
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
@@ -66,7 +71,6 @@ class FakeLLMServer:
 
     def _respond(self, h: BaseHTTPRequestHandler, body: dict, step: dict | None) -> None:
         step = step or {}
-        time.sleep(step.get("delay", 0.0))
         status = step.get("status", 200)
         payload = step.get("body")
         if payload is None:
