@@ -48,14 +48,14 @@ class FakeLLMServer:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 with server._lock:
                     server.requests.append({"path": self.path, "body": body, "headers": {k.lower(): v for k, v in self.headers.items()}})
-                    step = server.script.pop(0) if server.script else None
+                    step = server.script.pop(0) if server.script else {}
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
                 # A request stops counting as in flight before its answer is written: once the
                 # client has the answer it may send its next request at once, and counting until
                 # this handler thread's cleanup would see one request too many.
                 try:
-                    time.sleep((step or {}).get("delay", 0.0))
+                    time.sleep(step.get("delay", 0.0))
                 finally:
                     with server._lock:
                         server.in_flight -= 1
@@ -69,8 +69,7 @@ class FakeLLMServer:
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
-    def _respond(self, h: BaseHTTPRequestHandler, body: dict, step: dict | None) -> None:
-        step = step or {}
+    def _respond(self, h: BaseHTTPRequestHandler, body: dict, step: dict) -> None:
         status = step.get("status", 200)
         payload = step.get("body")
         if payload is None:
