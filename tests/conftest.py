@@ -35,6 +35,8 @@ def small_training_batch(vocab: int = 60, **model_kw):
     model = build_model(ModelConfig(embedding_dim=8, hidden_size=6, **model_kw), vocab).train()
     if model.ngrams is not None:
         torch.nn.init.normal_(model.ngrams.table.weight, std=0.5)
+    if model.bag is not None:
+        torch.nn.init.normal_(model.bag.table.weight, std=0.5)
     rng = np.random.default_rng(1)
     ids, lengths = pad_batch([rng.integers(2, vocab, size=n) for n in (9, 1, 14, 3, 14, 6, 11)])
     y = torch.from_numpy(rng.integers(0, 2, size=7)).float()

@@ -14,7 +14,7 @@ from sentiment_lab.errors import ConfigError
 
 MODELS = [dict(arch="lstm.v1", pooling="last"),
           dict(arch="lstm.v1", bidirectional=True, pooling="max", ngram_buckets=31),
-          dict(arch="gru.v1", bidirectional=True, pooling="attention")]
+          dict(arch="gru.v1", bidirectional=True, pooling="attention", bag_buckets=29)]
 
 
 def _setup(kw):

@@ -96,7 +96,10 @@ def test_model_card_names_the_ngram_vectors(tiny_bundle):
     assert "gram" not in arch
     meta["config"]["model"].update(ngram_buckets=65536, ngram_order=3, ngram_dim=32)
     arch = next(l for l in model_card(meta, {}).splitlines() if l.startswith("- Architecture:"))
-    assert "hashed bi- and trigram vectors (65,536 buckets x 32)" in arch
+    assert "hashed bi- and trigram vectors (65,536 buckets x 32)" in arch and "linear term" not in arch
+    meta["config"]["model"].update(bag_buckets=524288, bag_order=2)
+    arch = next(l for l in model_card(meta, {}).splitlines() if l.startswith("- Architecture:"))
+    assert "plus a linear term over the review's distinct hashed words and bigrams (524,288 buckets)" in arch
 
 
 def test_model_card_names_dropped_function_words(tiny_bundle):

@@ -17,7 +17,7 @@ VOCAB = 60
 DROPOUTS = dict(input_dropout=0.2, recurrent_dropout=0.3, dropout=0.5)
 MODELS = [dict(arch="lstm.v1", pooling="last"),  # the seed preset's shape
           dict(arch="gru.v1", bidirectional=True, pooling="max", ngram_buckets=31),
-          dict(arch="lstm.v1", bidirectional=True, pooling="attention"),
+          dict(arch="lstm.v1", bidirectional=True, pooling="attention", bag_buckets=29),
           dict(arch="rnn.v1", pooling="mean", num_layers=2, layer_dropout=0.0)]
 
 

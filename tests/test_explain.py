@@ -82,7 +82,8 @@ def test_explanation_on_tiny_bundle(tiny):
                                 dict(arch="gru.v1", num_layers=2, pooling="mean"),
                                 dict(arch="lstm.v1", bidirectional=True, pooling="attention"),
                                 dict(arch="rnn.v1", pooling="last"),
-                                dict(arch="lstm.v1", bidirectional=True, pooling="max", ngram_buckets=64, ngram_order=3)])
+                                dict(arch="lstm.v1", bidirectional=True, pooling="max", ngram_buckets=64, ngram_order=3),
+                                dict(arch="lstm.v1", bidirectional=True, pooling="attention", bag_buckets=61, bag_order=3)])
 def test_trajectory_and_occlusion_equal_one_by_one_predictions(tiny, kw):
     clf = random_clf(tiny, **kw)
     e = explain(clf, "a great film but an awful dull plot", ig_steps=8)
@@ -148,6 +149,23 @@ def test_integrated_gradients_completeness_with_ngram_vectors(tiny):
     target = logit(e.score) - logit(e.baseline_score)
     assert abs(target) > 0.1
     assert sum(e.attributions) == pytest.approx(target, abs=0.02 + 0.01 * abs(target))
+
+
+def test_integrated_gradients_completeness_with_a_bag_of_ngrams(tiny):
+    """The bag term reads the ids, not the interpolated vectors: its exact split over the tokens
+    is added, so the attributions still add up (without it the gap would be the bag's change
+    from the baseline, which is large here), and batched attributions equal single ones."""
+    clf = random_clf(tiny, bidirectional=True, pooling="attention", ngram_buckets=64, bag_buckets=61, bag_order=2)
+    text = "a great film but an awful dull plot , a great film"
+    e = explain(clf, text, ig_steps=128, internals=False)
+    target = logit(e.score) - logit(e.baseline_score)
+    ids = read_tokens(clf, text)[0]
+    bag = clf.model.bag(torch.from_numpy(ids)[None], torch.tensor([len(ids)])).item()
+    pad = clf.model.bag(torch.zeros(1, len(ids), dtype=torch.long), torch.tensor([len(ids)])).item()
+    assert abs(bag - pad) > 1.0  # the bag matters for this text
+    assert sum(e.attributions) == pytest.approx(target, abs=0.02 + 0.01 * abs(target))
+    assert abs(e.ig_delta) < 0.02 + 0.01 * abs(target)
+    assert attributions(clf, [text, "great"], ig_steps=128)[0] == pytest.approx(e.attributions, abs=1e-4)
 
 
 def test_shipped_attributions_point_at_sentiment_words(shipped_explained):

@@ -13,7 +13,8 @@ VARIANTS = [dict(), dict(bidirectional=True), dict(num_layers=2), dict(pooling="
             dict(bidirectional=True, pooling="mean", num_layers=2), dict(bidirectional=True, num_layers=3),
             dict(bidirectional=True, pooling="max"), dict(pooling="attention"),
             dict(bidirectional=True, num_layers=2, pooling="attention"),
-            dict(ngram_buckets=31, ngram_order=3, bidirectional=True, pooling="max"), dict(ngram_buckets=17)]
+            dict(ngram_buckets=31, ngram_order=3, bidirectional=True, pooling="max"), dict(ngram_buckets=17),
+            dict(bag_buckets=29, bag_order=3, bidirectional=True, pooling="attention"), dict(bag_buckets=19, bag_order=1)]
 
 
 def _batch(seed=0):
@@ -29,6 +30,8 @@ def _model(arch, **kw):
     model = build_model(cfg, VOCAB).eval()
     if model.ngrams is not None:  # the table starts at zero: give the n-grams a say
         torch.nn.init.normal_(model.ngrams.table.weight, std=0.5)
+    if model.bag is not None:  # likewise the bag-of-n-grams term
+        torch.nn.init.normal_(model.bag.table.weight, std=0.5)
     return model
 
 
@@ -137,6 +140,44 @@ def test_ngram_table_starts_at_zero_and_learns():
         assert torch.equal(x[..., :8], model.embedding(ids)) and not x[..., 8:].any()  # starts as the words-only model
     model(ids, lengths).sum().backward()
     assert model.ngrams.table.weight.grad.abs().sum() > 0
+
+
+def test_bag_of_ngrams_counts_each_distinct_ngram_once():
+    """The bag term is scale * (sum of the weights of a review's distinct n-grams) / sqrt(their
+    number): repeating a phrase or adding padding changes nothing; the NumPy twin hashes and
+    sums identically; a reordering changes the bigrams but not the words."""
+    from sentiment_lab.runtime import bag_hashes, bag_logits
+
+    model = _model("lstm.v1", bag_buckets=1009, bag_order=2)
+    bag = model.bag
+    ids = torch.tensor([[5, 6, 7, 0, 0, 0], [5, 6, 7, 5, 6, 7], [7, 6, 5, 0, 0, 0]])
+    lengths = torch.tensor([3, 6, 3])
+    h = bag.hashes(ids)
+    assert h.shape == (3, 6, 2) and int(h.min()) >= 0 and int(h.max()) < 1009
+    np.testing.assert_array_equal(bag_hashes(ids.numpy(), 1009, 2), h.numpy())
+    with torch.no_grad():
+        got = bag(ids, lengths)
+        w = bag.table.weight[:, 0].detach()
+        grams = [set(h[i, :n].flatten().tolist()) for i, n in enumerate(lengths.tolist())]
+        expected = [bag.scale * float(w[sorted(g)].sum()) / len(g) ** 0.5 for g in grams]
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-5)
+    # "5 6 7 5 6 7" adds one bigram, (7, 5), to "5 6 7"; words are the same in "7 6 5"
+    assert grams[1] - grams[0] == {int(h[1, 3, 1])} and len(grams[1]) == len(grams[0]) + 1
+    assert set(h[0, :3, 0].tolist()) == set(h[2, :3, 0].tolist()) and grams[0] != grams[2]
+    np.testing.assert_allclose(bag_logits(w[:, None].numpy(), ids.numpy(), lengths.numpy(), 1009, 2, bag.scale),
+                               got.numpy(), rtol=1e-5)
+    # a word and the bigram ([PAD], word) at the start land in different buckets
+    assert int(h[0, 0, 0]) != int(h[0, 0, 1])
+
+
+def test_bag_table_starts_at_zero_and_learns():
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(embedding_dim=8, hidden_size=6, bag_buckets=64), VOCAB)
+    ids, lengths = _batch()
+    with torch.no_grad():
+        assert not model.bag(ids, lengths).any()  # starts as the network alone
+    model(ids, lengths).sum().backward()
+    assert model.bag.table.weight.grad.abs().sum() > 0
 
 
 def test_predict_logits_is_independent_of_the_batch_size():

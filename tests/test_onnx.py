@@ -23,7 +23,8 @@ VARIANTS = [dict(), dict(pooling="max"), dict(pooling="mean"), dict(pooling="att
             dict(bidirectional=True), dict(bidirectional=True, num_layers=2, pooling="attention"),
             dict(bidirectional=True, pooling="max"),
             dict(bidirectional=True, pooling="max", ngram_buckets=23, ngram_order=3),
-            dict(bidirectional=True, pooling="mean", num_layers=2)]
+            dict(bidirectional=True, pooling="mean", num_layers=2),
+            dict(bidirectional=True, pooling="attention", ngram_buckets=23, bag_buckets=29)]
 TEXTS = ["the film was great", "awful boring plot", "great great acting but an awful , dull ending",
          "a film", "zorblax"]
 

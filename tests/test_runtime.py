@@ -15,7 +15,9 @@ from sentiment_lab.text import pad_batch
 VARIANTS = [dict(), dict(pooling="max"), dict(pooling="mean"), dict(pooling="attention"), dict(num_layers=2),
             dict(bidirectional=True), dict(bidirectional=True, num_layers=2, pooling="attention"),
             dict(bidirectional=True, pooling="max"),
-            dict(bidirectional=True, pooling="max", ngram_buckets=23, ngram_order=3)]
+            dict(bidirectional=True, pooling="max", ngram_buckets=23, ngram_order=3),
+            dict(bidirectional=True, pooling="attention", ngram_buckets=23, bag_buckets=29, bag_order=3),
+            dict(bag_buckets=31, bag_order=1)]
 
 
 @pytest.mark.parametrize("arch", sorted(REGISTRY))

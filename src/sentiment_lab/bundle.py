@@ -177,7 +177,10 @@ def model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
         f"{'bidirectional' if cfg['model']['bidirectional'] else 'unidirectional'}, pooling `{cfg['model']['pooling']}`"
         + (f"; hashed {'bi' if cfg['model']['ngram_order'] == 2 else 'bi- and tri'}gram vectors "
            f"({cfg['model']['ngram_buckets']:,} buckets x {cfg['model']['ngram_dim']})"
-           if cfg['model'].get('ngram_buckets') else ""),  # .get: bundles older than n-grams lack the keys
+           if cfg['model'].get('ngram_buckets') else "")  # .get: bundles older than n-grams lack the keys
+        + (f"; plus a linear term over the review's distinct hashed "
+           f"{['words', 'words and bigrams', 'words, bigrams and trigrams'][cfg['model']['bag_order'] - 1]} "
+           f"({cfg['model']['bag_buckets']:,} buckets)" if cfg['model'].get('bag_buckets') else ""),
         f"- Tokenizer: {cfg['text']['level']} level, {meta['vocab_size']:,} ids, max_len {cfg['text']['max_len']} "
         f"({cfg['text']['truncation']} kept)"
         + (f"; {cfg['text']['stopwords']} function words dropped (sentiment_lab.text.STOPWORDS)"

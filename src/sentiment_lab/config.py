@@ -58,6 +58,9 @@ class ModelConfig:
     ngram_buckets: int = 0  # hashed n-gram vectors appended to each token's vector (0 = words only)
     ngram_dim: int = 32  # size of those n-gram vectors
     ngram_order: int = 2  # 2: the bigram ending at each token; 3: the trigram too (same table)
+    bag_buckets: int = 0  # a linear term over the review's hashed n-grams, added to the logit (0 = off)
+    bag_order: int = 2  # n-grams in that term: 1 words, 2 and bigrams, 3 and trigrams
+    bag_scale: float = 30.0  # multiplies the term's weights: Adam then moves them this much faster
 
 
 @dataclass
@@ -196,6 +199,12 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"model.ngram_buckets must be >= 0 (0 = off), got {cfg.model.ngram_buckets}")
     if cfg.model.ngram_order not in (2, 3):
         raise ConfigError(f"model.ngram_order must be 2 or 3, got {cfg.model.ngram_order}")
+    if cfg.model.bag_buckets < 0:
+        raise ConfigError(f"model.bag_buckets must be >= 0 (0 = off), got {cfg.model.bag_buckets}")
+    if cfg.model.bag_order not in (1, 2, 3):
+        raise ConfigError(f"model.bag_order must be 1, 2 or 3, got {cfg.model.bag_order}")
+    if cfg.model.bag_scale <= 0:
+        raise ConfigError(f"model.bag_scale must be > 0, got {cfg.model.bag_scale}")
     if not 0.0 <= cfg.data.val_fraction < 1.0:
         raise ConfigError(f"data.val_fraction must be in [0, 1), got {cfg.data.val_fraction}")
     if not 0.0 <= cfg.train.ema < 1.0:

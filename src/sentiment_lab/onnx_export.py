@@ -90,7 +90,8 @@ class PaddedGraph(nn.Module):
             feats = m.attention(x, mask)[0]
         else:
             feats = (x * mask[..., None]).sum(dim=1) / lengths[:, None].to(x.dtype)
-        return m.head(feats).squeeze(-1)  # (B,)
+        logits = m.head(feats).squeeze(-1)  # (B,)
+        return logits if m.bag is None else logits + m.bag(ids, lengths)
 
 
 def _export_graph(model: nn.Module, path: Path) -> None:

@@ -40,6 +40,30 @@ def ngram_hashes(ids: np.ndarray, buckets: int, order: int) -> np.ndarray:
     return np.stack(out, axis=-1)
 
 
+def bag_hashes(ids: np.ndarray, buckets: int, order: int) -> np.ndarray:
+    """Bucket ids (B, T, order) of the word, bigram and trigram ending at each step, for the
+    bag-of-n-grams term (models.rnn.BagOfNgrams); steps before the first token count as [PAD].
+    Words get their own offset, so a word and the bigram ([PAD], word) stay apart."""
+    p = NGRAM_PRIMES
+    ids = ids.astype(np.int64)
+    out = [np.remainder(ids * p[2] + 3 * p[3], buckets)[..., None]]
+    if order >= 2:
+        out.append(ngram_hashes(ids, buckets, order))
+    return np.concatenate(out, axis=-1)
+
+
+def bag_logits(table: np.ndarray, ids: np.ndarray, lengths: np.ndarray, buckets: int, order: int,
+               scale: float) -> np.ndarray:
+    """The bag-of-n-grams term (B,): scale * sum of the weights of each distinct n-gram of a
+    review's real tokens, divided by the square root of their number."""
+    h = bag_hashes(ids, buckets, order)
+    out = np.zeros(len(ids), dtype=np.float32)
+    for i, n in enumerate(lengths):
+        distinct = np.unique(h[i, :n])
+        out[i] = scale * table[distinct, 0].sum() / np.sqrt(len(distinct))
+    return out
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))  # overflow-free
 
@@ -73,6 +97,8 @@ class NumpyRNN:
         if cfg.pooling == "attention":
             shapes |= {"attention.proj.weight": (out_dim, out_dim), "attention.proj.bias": (out_dim,),
                        "attention.score.weight": (1, out_dim)}
+        if cfg.bag_buckets:
+            shapes["bag.table.weight"] = (cfg.bag_buckets, 1)
         return shapes | {"head.weight": (1, out_dim), "head.bias": (1,)}
 
     @classmethod
@@ -145,7 +171,10 @@ class NumpyRNN:
                 weights = np.exp(scores - scores.max(axis=1, keepdims=True))
                 weights /= weights.sum(axis=1, keepdims=True)
                 feats = np.einsum("bt,bth->bh", weights, x)
-        return (feats @ self.w["head.weight"].T + self.w["head.bias"])[:, 0]
+        out = (feats @ self.w["head.weight"].T + self.w["head.bias"])[:, 0]
+        if cfg.bag_buckets:
+            out = out + bag_logits(self.w["bag.table.weight"], ids, lengths, cfg.bag_buckets, cfg.bag_order, cfg.bag_scale)
+        return out
 
     def predict_logits(self, seqs: Sequence[np.ndarray], batch_size: int = 64) -> np.ndarray:
         """Logits for every id sequence, in input order (length-sorted batches)."""

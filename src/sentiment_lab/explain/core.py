@@ -138,6 +138,8 @@ def integrated_gradients(model: "torch.nn.Module", ids: "torch.Tensor", lengths:
     import torch
     from captum.attr import LayerIntegratedGradients
 
+    from sentiment_lab.models.rnn import real_steps
+
     was_training = model.training
     model.eval()  # no dropout, no DropConnect: the network that predicts is the one explained
     baseline = torch.full_like(ids, PAD_ID)
@@ -161,6 +163,16 @@ def integrated_gradients(model: "torch.nn.Module", ids: "torch.Tensor", lengths:
     finally:
         model.train(was_training)
     attr = sum(a.sum(-1) for a in attrs)  # (B, T): over the embedding dimensions, then the layers
+    if getattr(model, "bag", None) is not None:
+        # The bag-of-n-grams term reads the ids, not the interpolated vectors, so IG sees it as a
+        # constant and the completeness gap would be exactly its change from the baseline. It is
+        # linear: add its exact split over the tokens, minus the all-[PAD] baseline's term spread
+        # evenly, and the attributions again sum to logit - baseline logit.
+        with torch.no_grad():
+            bag = model.bag.contributions(ids, lengths) - (model.bag(baseline, lengths) / lengths)[:, None]
+            bag = bag * real_steps(lengths, T, ids.device).to(bag.dtype)
+        attr = attr + bag
+        delta = delta + bag.sum(dim=1)
     return (attr.detach().float().cpu().numpy(), delta.detach().float().cpu().numpy(),
             base_logit.float().cpu().numpy())
 

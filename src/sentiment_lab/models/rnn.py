@@ -115,6 +115,72 @@ class NgramEmbedding(nn.Module):
         return self.table(self.hashes(ids)).sum(dim=2)
 
 
+class BagOfNgrams(nn.Module):
+    """A linear term over the review's distinct hashed n-grams (words, bigrams, optionally
+    trigrams), added to the network's logit: a "wide and deep" model (Cheng et al. 2016).
+
+    Why: on IMDB a linear model over word and bigram presence (NBSVM, Wang & Manning 2012)
+    beats LSTMs trained from scratch, because it weighs every phrase of a long review at once,
+    while the recurrence must carry evidence across hundreds of steps. With this term the
+    network only has to learn what the bag misses (order, negation scope, contrast). Both are
+    trained together by the same loss and optimiser.
+
+    Presence, not counts (NBSVM's binarisation), scaled by 1/sqrt(number of distinct n-grams)
+    so long and short reviews give logits of one size; `scale` multiplies the stored weights so
+    that Adam, whose steps do not depend on the gradient's size, moves them faster than the
+    network's. The table starts at zero. The hash is runtime.bag_hashes's, in torch.
+    """
+
+    def __init__(self, buckets: int, order: int, scale: float) -> None:
+        super().__init__()
+        self.buckets, self.order, self.scale = buckets, order, scale
+        self.table = nn.Embedding(buckets, 1)
+        nn.init.zeros_(self.table.weight)
+
+    def hashes(self, ids: torch.Tensor) -> torch.Tensor:
+        """Bucket ids (B, T, order) of the word, bigram and trigram ending at each step."""
+        p = NGRAM_PRIMES
+        out = [torch.remainder(ids * p[2] + 3 * p[3], self.buckets)]
+        if self.order >= 2:
+            prev = nn.functional.pad(ids, (1, 0))[:, :-1]
+            h2 = ids * p[0] + prev * p[1]
+            out.append(torch.remainder(h2, self.buckets))
+            if self.order >= 3:
+                prev2 = nn.functional.pad(ids, (2, 0))[:, :-2]
+                out.append(torch.remainder(h2 + prev2 * p[2] + p[3], self.buckets))
+        return torch.stack(out, dim=-1)
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:  # -> (B,)
+        mask = real_steps(lengths, ids.size(1), ids.device)[..., None].expand(-1, -1, self.order)
+        h = self.hashes(ids).masked_fill(~mask, -1).flatten(1).sort(dim=1).values  # padding first
+        first = torch.cat([torch.ones_like(h[:, :1], dtype=torch.bool), h[:, 1:] != h[:, :-1]], dim=1)
+        keep = first & (h >= 0)  # each distinct n-gram once (no in-place write: ONNX tracing)
+        w = self.table(h.clamp_min(0)).squeeze(-1) * keep
+        return self.scale * w.sum(dim=1) / keep.sum(dim=1).to(w.dtype).sqrt()
+
+    @torch.no_grad()
+    def contributions(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """The term split over the tokens (B, T), summing to forward(): each distinct n-gram's
+        share goes, in equal parts, to the real tokens of its first occurrence. The term is
+        linear, so this split is exact (explanations add it to the network's attributions)."""
+        h = self.hashes(ids)
+        out = torch.zeros(ids.shape, dtype=self.table.weight.dtype, device=ids.device)
+        for b, n in enumerate(lengths.tolist()):
+            seen: set[int] = set()
+            firsts = []
+            for t in range(n):
+                for k in range(self.order):
+                    g = int(h[b, t, k])
+                    if g not in seen:
+                        seen.add(g)
+                        firsts.append((t, k, g))
+            share = self.scale / len(seen) ** 0.5
+            for t, k, g in firsts:
+                span = range(max(0, t - k), t + 1)  # order k + 1 ends at t; [PAD] before the start gets none
+                out[b, span.start:span.stop] += share * self.table.weight[g, 0] / len(span)
+        return out
+
+
 class AdditiveAttention(nn.Module):
     """Additive self-attention pooling (Bahdanau et al. 2015; Yang et al. 2016):
     score_t = v . tanh(W h_t + b), softmax over the real steps only, pooled = sum_t a_t h_t.
@@ -147,6 +213,7 @@ class RNNClassifier(nn.Module):
         out_dim = cfg.hidden_size * (2 if cfg.bidirectional else 1)
         self.attention = AdditiveAttention(out_dim) if cfg.pooling == "attention" else None
         self.head = nn.Linear(out_dim, 1)
+        self.bag = BagOfNgrams(cfg.bag_buckets, cfg.bag_order, cfg.bag_scale) if cfg.bag_buckets else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -291,4 +358,5 @@ class RNNClassifier(nn.Module):
         z = self.encode(ids, lengths, noise, perturb)
         if self.training and noise.output is not None:
             z = z * noise.output
-        return self.head(z).squeeze(-1)
+        logits = self.head(z).squeeze(-1)
+        return logits if self.bag is None else logits + self.bag(ids, lengths).to(logits.dtype)
