@@ -80,6 +80,20 @@ def _template(cell: str, input_size: int, hidden: int, layers: int, bidirectiona
     return cache[key]
 
 
+def ngram_hashes(ids: torch.Tensor, buckets: int, order: int) -> torch.Tensor:
+    """Bucket ids (B, T, order - 1): the bigram (and trigram) ending at each step; the steps
+    before the first token count as [PAD] (id 0), so the opening word has its own. The torch
+    twin of runtime.ngram_hashes (same primes), used by both n-gram modules below."""
+    p = NGRAM_PRIMES
+    prev = nn.functional.pad(ids, (1, 0))[:, :-1]
+    h2 = ids * p[0] + prev * p[1]
+    out = [torch.remainder(h2, buckets)]
+    if order >= 3:
+        prev2 = nn.functional.pad(ids, (2, 0))[:, :-2]
+        out.append(torch.remainder(h2 + prev2 * p[2] + p[3], buckets))
+    return torch.stack(out, dim=-1)
+
+
 class NgramEmbedding(nn.Module):
     """Vectors of the n-grams ending at each token, hashed into a fixed table (fastText's
     hashing trick; Joulin et al. 2017) and appended to the token's word vector. The recurrence
@@ -100,16 +114,7 @@ class NgramEmbedding(nn.Module):
         nn.init.zeros_(self.table.weight)
 
     def hashes(self, ids: torch.Tensor) -> torch.Tensor:
-        """Bucket ids (B, T, order - 1): the bigram (and trigram) ending at each step; the
-        steps before the first token count as [PAD] (id 0), so the opening word has its own."""
-        p = NGRAM_PRIMES  # shared with the NumPy runtime's twin, runtime.ngram_hashes
-        prev = nn.functional.pad(ids, (1, 0))[:, :-1]
-        h2 = ids * p[0] + prev * p[1]
-        out = [torch.remainder(h2, self.buckets)]
-        if self.order >= 3:
-            prev2 = nn.functional.pad(ids, (2, 0))[:, :-2]
-            out.append(torch.remainder(h2 + prev2 * p[2] + p[3], self.buckets))
-        return torch.stack(out, dim=-1)
+        return ngram_hashes(ids, self.buckets, self.order)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:  # (B, T) -> (B, T, ngram_dim)
         return self.table(self.hashes(ids)).sum(dim=2)
@@ -138,17 +143,13 @@ class BagOfNgrams(nn.Module):
         nn.init.zeros_(self.table.weight)
 
     def hashes(self, ids: torch.Tensor) -> torch.Tensor:
-        """Bucket ids (B, T, order) of the word, bigram and trigram ending at each step."""
+        """Bucket ids (B, T, order) of the word, bigram and trigram ending at each step; words
+        get their own offset, so a word and the bigram ([PAD], word) stay apart."""
         p = NGRAM_PRIMES
-        out = [torch.remainder(ids * p[2] + 3 * p[3], self.buckets)]
-        if self.order >= 2:
-            prev = nn.functional.pad(ids, (1, 0))[:, :-1]
-            h2 = ids * p[0] + prev * p[1]
-            out.append(torch.remainder(h2, self.buckets))
-            if self.order >= 3:
-                prev2 = nn.functional.pad(ids, (2, 0))[:, :-2]
-                out.append(torch.remainder(h2 + prev2 * p[2] + p[3], self.buckets))
-        return torch.stack(out, dim=-1)
+        words = torch.remainder(ids * p[2] + 3 * p[3], self.buckets)[..., None]
+        if self.order == 1:
+            return words
+        return torch.cat([words, ngram_hashes(ids, self.buckets, self.order)], dim=-1)
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:  # -> (B,)
         mask = real_steps(lengths, ids.size(1), ids.device)[..., None].expand(-1, -1, self.order)
@@ -163,21 +164,17 @@ class BagOfNgrams(nn.Module):
         """The term split over the tokens (B, T), summing to forward(): each distinct n-gram's
         share goes, in equal parts, to the real tokens of its first occurrence. The term is
         linear, so this split is exact (explanations add it to the network's attributions)."""
-        h = self.hashes(ids)
-        out = torch.zeros(ids.shape, dtype=self.table.weight.dtype, device=ids.device)
+        h, w = self.hashes(ids).tolist(), self.table.weight[:, 0]
+        out = torch.zeros(ids.shape, dtype=w.dtype, device=ids.device)
         for b, n in enumerate(lengths.tolist()):
-            seen: set[int] = set()
-            firsts = []
-            for t in range(n):
-                for k in range(self.order):
-                    g = int(h[b, t, k])
-                    if g not in seen:
-                        seen.add(g)
-                        firsts.append((t, k, g))
-            share = self.scale / len(seen) ** 0.5
-            for t, k, g in firsts:
-                span = range(max(0, t - k), t + 1)  # order k + 1 ends at t; [PAD] before the start gets none
-                out[b, span.start:span.stop] += share * self.table.weight[g, 0] / len(span)
+            firsts: dict[int, tuple[int, int]] = {}  # n-gram -> (position, order - 1) where it first ends
+            for t, grams in enumerate(h[b][:n]):
+                for k, g in enumerate(grams):
+                    firsts.setdefault(g, (t, k))
+            share = self.scale / len(firsts) ** 0.5
+            for g, (t, k) in firsts.items():
+                start = max(0, t - k)  # order k + 1 ends at t; [PAD] before the start gets none
+                out[b, start:t + 1] += share * w[g] / (t + 1 - start)
         return out
 
 
