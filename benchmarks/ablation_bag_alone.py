@@ -18,10 +18,10 @@ reported, never used to choose anything here.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -30,10 +30,49 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_seed import machine_info  # noqa: E402
 
+from sentiment_lab.bundle import write_json  # noqa: E402
 from sentiment_lab.config import load_config  # noqa: E402
 from sentiment_lab.data import load_splits  # noqa: E402
 from sentiment_lab.models.rnn import BagOfNgrams  # noqa: E402
 from sentiment_lab.text import TextEncoder, pad_batch  # noqa: E402
+from sentiment_lab.train import lr_factor  # noqa: E402
+
+
+def train_bag(cfg, x_tr: list[np.ndarray], y_tr: np.ndarray, seed: int, x_ev: list[np.ndarray],
+              y_ev: np.ndarray) -> tuple[Callable[[list[np.ndarray]], np.ndarray], list[dict]]:
+    """Train the preset's term alone on id sequences; returns its logit function and the
+    evaluation set's accuracy after each epoch."""
+    torch.manual_seed(seed)
+    m, tc = cfg.model, cfg.train
+    bag = BagOfNgrams(m.bag_buckets, m.bag_order, m.bag_scale)
+    bias = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.Adam([*bag.parameters(), bias], lr=tc.lr)
+    steps = tc.epochs * -(-len(x_tr) // tc.batch_size)
+    rng = np.random.default_rng(seed)
+    y = torch.as_tensor(y_tr, dtype=torch.float32)
+
+    def logits(seqs: list[np.ndarray]) -> torch.Tensor:
+        ids, lengths = pad_batch(seqs)
+        return bag(torch.from_numpy(ids), torch.from_numpy(lengths)) + bias
+
+    @torch.no_grad()
+    def predict(seqs: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate([logits(seqs[k:k + 512]).numpy() for k in range(0, len(seqs), 512)])
+
+    history, step = [], 0
+    for epoch in range(tc.epochs):
+        order = rng.permutation(len(x_tr))
+        for i in range(0, len(x_tr), tc.batch_size):
+            idx = order[i:i + tc.batch_size]
+            for g in opt.param_groups:
+                g["lr"] = tc.lr * lr_factor(tc.lr_schedule, step, steps)
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(logits([x_tr[j] for j in idx]), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            step += 1
+        history.append({"epoch": epoch + 1, "accuracy": float(((predict(x_ev) > 0) == y_ev).mean())})
+    return predict, history
 
 
 def run(cfg, records_train, records_eval, seed: int) -> dict:
@@ -41,37 +80,10 @@ def run(cfg, records_train, records_eval, seed: int) -> dict:
     enc = TextEncoder.fit((r.text for r in records_train), cfg.text.vocab_size, cfg.text.max_len,
                           cfg.text.truncation, cfg.text.level, cfg.text.min_frequency, cfg.text.stopwords)
     x_tr, x_ev = enc.encode([r.text for r in records_train]), enc.encode([r.text for r in records_eval])
-    y_tr = torch.tensor([r.label for r in records_train], dtype=torch.float32)
-    y_ev = np.array([r.label for r in records_eval])
+    y_tr, y_ev = np.array([r.label for r in records_train]), np.array([r.label for r in records_eval])
     tokenize_s = time.perf_counter() - t0
-    torch.manual_seed(seed)
-    m = cfg.model
-    bag = BagOfNgrams(m.bag_buckets, m.bag_order, m.bag_scale)
-    bias = torch.nn.Parameter(torch.zeros(1))
-    opt = torch.optim.Adam([*bag.parameters(), bias], lr=cfg.train.lr)
-    bs, epochs = cfg.train.batch_size, cfg.train.epochs
-    steps = epochs * -(-len(x_tr) // bs)
-    rng = np.random.default_rng(seed)
-
-    def logits(seqs) -> torch.Tensor:
-        ids, lengths = pad_batch(seqs)
-        return bag(torch.from_numpy(ids), torch.from_numpy(lengths)) + bias
-
-    history, step, t0 = [], 0, time.perf_counter()
-    for epoch in range(epochs):
-        order = rng.permutation(len(x_tr))
-        for i in range(0, len(x_tr), bs):
-            idx = order[i:i + bs]
-            for g in opt.param_groups:
-                g["lr"] = cfg.train.lr * (1 - step / steps)
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(logits([x_tr[j] for j in idx]), y_tr[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            step += 1
-        with torch.no_grad():
-            p = np.concatenate([logits(x_ev[k:k + 512]).numpy() for k in range(0, len(x_ev), 512)])
-        history.append({"epoch": epoch + 1, "accuracy": float(((p > 0) == y_ev).mean())})
+    t0 = time.perf_counter()
+    _, history = train_bag(cfg, x_tr, y_tr, seed, x_ev, y_ev)
     return {"accuracy": history[-1]["accuracy"], "history": history, "train_s": time.perf_counter() - t0,
             "tokenize_s": tokenize_s, "n_train": len(x_tr), "n_eval": len(x_ev)}
 
@@ -99,9 +111,7 @@ def main() -> None:
     res["refit"] = run(cfg, full.train, full.test, args.seed)
     print(f"refit on all of train, IMDB test: {res['refit']['accuracy']:.2%}", flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(res, indent=2) + "\n")
-    tmp.replace(args.out)
+    write_json(args.out, res)  # atomic, as every result file
 
 
 if __name__ == "__main__":

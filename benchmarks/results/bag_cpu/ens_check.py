@@ -4,10 +4,11 @@ the repository) and of the bag-of-n-grams term trained alone, summed with weight
 import os, sys, numpy as np, torch
 from sentiment_lab.config import load_config
 from sentiment_lab.data import load_splits
-from sentiment_lab.models.rnn import BagOfNgrams
-from sentiment_lab.text import TextEncoder, pad_batch
+from sentiment_lab.text import TextEncoder
 from sentiment_lab.classifier import SentimentClassifier
 from sentiment_lab.batching import predict_logits
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))  # benchmarks/
+from ablation_bag_alone import train_bag
 cfg = load_config("best"); cfg.data.path = os.environ["D"]
 sp = load_splits(cfg.data, seed=42, progress=False)
 y = np.array([r.label for r in sp.val])
@@ -16,22 +17,8 @@ rnn = predict_logits(clf.model, clf.encoder.encode([r.text for r in sp.val]), 64
 print("rnn alone", ((rnn > 0) == y).mean(), flush=True)
 enc = TextEncoder.fit((r.text for r in sp.train), cfg.text.vocab_size, cfg.text.max_len, cfg.text.truncation)
 xtr, xva = enc.encode([r.text for r in sp.train]), enc.encode([r.text for r in sp.val])
-ytr = torch.tensor([r.label for r in sp.train], dtype=torch.float32)
-torch.manual_seed(42)
-bag = BagOfNgrams(524288, 2, 30.0); bias = torch.nn.Parameter(torch.zeros(1))
-opt = torch.optim.Adam([*bag.parameters(), bias], lr=0.002)
-rng = np.random.default_rng(42); steps = 3 * -(-len(xtr) // 128); k = 0
-def lg(seqs):
-    ids, L = pad_batch(seqs); return bag(torch.from_numpy(ids), torch.from_numpy(L)) + bias
-for ep in range(3):
-    order = rng.permutation(len(xtr))
-    for i in range(0, len(xtr), 128):
-        idx = order[i:i + 128]
-        for g in opt.param_groups: g["lr"] = 0.002 * (1 - k / steps)
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(lg([xtr[j] for j in idx]), ytr[idx])
-        opt.zero_grad(); loss.backward(); opt.step(); k += 1
-with torch.no_grad():
-    b = np.concatenate([lg(xva[i:i + 512]).numpy() for i in range(0, len(xva), 512)])
+predict, _ = train_bag(cfg, xtr, np.array([r.label for r in sp.train]), 42, xva, y)  # benchmarks/ablation_bag_alone.py
+b = predict(xva)
 print("bag alone", ((b > 0) == y).mean())
 for w in [0.25, 0.5, 1, 2, 4]:
     print("rnn + w*bag, w =", w, (((rnn + w * b) > 0) == y).mean())
