@@ -93,7 +93,7 @@ def _run_row(cell: Cell, cfg: Config, run_dir: Path) -> dict[str, Any]:
             "vocab_size": cfg.text.vocab_size, "val_accuracy": (metrics.get("val") or {}).get("accuracy", math.nan),
             "test_accuracy": test.get("accuracy", math.nan), "test_f1_macro": test.get("f1_macro", math.nan),
             "epochs": len(history), "best_epoch": metrics.get("best_epoch"),
-            "train_s": sum(h["train_s"] for h in history),
+            "train_s": sum(h["train_s"] for h in history) + metrics.get("timings", {}).get("pretrain_s", 0.0),
             "epoch_s": float(np.mean([h["train_s"] for h in history])),
             "parameters": extra.get("parameters"), "predict_reviews_per_s": extra.get("predict_reviews_per_s"),
             "run_dir": str(run_dir)}

@@ -308,10 +308,18 @@ class RNNClassifier(nn.Module):
             raise ValueError(f"pooling is {self.cfg.pooling!r}, not 'attention': this model has no attention weights")
         return self._encode(ids, lengths)[1]
 
-    def _encode(self, ids: torch.Tensor, lengths: torch.Tensor, noise: Noise | None = None,
-                perturb: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def outputs(self, ids: torch.Tensor, lengths: torch.Tensor, noise: Noise | None = None) -> torch.Tensor:
+        """The last layer's outputs (B, T, D) at every step, before pooling; only the real
+        steps are meaningful. For a bidirectional network the first H features are the
+        left-to-right direction's. Language-model pretraining (pretrain.py) reads them."""
         if self.training and noise is None:
             noise = self.sample_noise(ids.size(0))
+        return self._recurrence(ids, lengths, noise, None, need_outputs=True)[0]
+
+    def _recurrence(self, ids: torch.Tensor, lengths: torch.Tensor, noise: Noise | None,
+                    perturb: torch.Tensor | None, need_outputs: bool) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """(outputs (B, T, D) or None, final states (B, D)) of the recurrence over the input
+        vectors. Packed runs skip unpacking the outputs when only the final states are needed."""
         x = self.embed(ids)  # (B, T, E)
         if perturb is not None:
             x = x + perturb
@@ -323,22 +331,27 @@ class RNNClassifier(nn.Module):
             template = _template(self.cell, r.input_size, r.hidden_size, r.num_layers, r.bidirectional, r.dropout)
             params = dict(r.named_parameters()) | weights
             run = lambda inp: functional_call(template, params, (inp,))  # noqa: E731
-        pooling = self.cfg.pooling
         if self.mode(ids.device) == "packed":
             packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
             out, h = run(packed)
-            if pooling == "last":
-                h = h[0] if isinstance(h, tuple) else h  # (layers*dirs, B, H)
-                return (torch.cat([h[-2], h[-1]], dim=1) if self.cfg.bidirectional else h[-1]), None
-            out, _ = pad_packed_sequence(out, batch_first=True, total_length=ids.size(1))
-        elif self.cfg.bidirectional:
-            out, last = self._run_padded_bidirectional(x, lengths, weights)
-            if pooling == "last":
-                return last, None
-        else:
-            out, _ = run(x)  # (B, T, H)
-            if pooling == "last":
-                return out[torch.arange(out.size(0), device=out.device), lengths.to(out.device) - 1], None
+            h = h[0] if isinstance(h, tuple) else h  # (layers*dirs, B, H)
+            last = torch.cat([h[-2], h[-1]], dim=1) if self.cfg.bidirectional else h[-1]
+            if not need_outputs:
+                return None, last
+            return pad_packed_sequence(out, batch_first=True, total_length=ids.size(1))[0], last
+        if self.cfg.bidirectional:
+            return self._run_padded_bidirectional(x, lengths, weights)
+        out, _ = run(x)  # (B, T, H)
+        return out, out[torch.arange(out.size(0), device=out.device), lengths.to(out.device) - 1]
+
+    def _encode(self, ids: torch.Tensor, lengths: torch.Tensor, noise: Noise | None = None,
+                perturb: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if self.training and noise is None:
+            noise = self.sample_noise(ids.size(0))
+        pooling = self.cfg.pooling
+        out, last = self._recurrence(ids, lengths, noise, perturb, need_outputs=pooling != "last")
+        if pooling == "last":
+            return last, None
         mask = real_steps(lengths, out.size(1), out.device)
         if pooling == "max":
             return out.masked_fill(~mask[..., None], float("-inf")).amax(dim=1), None
