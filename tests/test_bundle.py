@@ -83,9 +83,11 @@ def test_model_card_names_the_training_recipe(tiny_bundle):
     meta, metrics = read_meta(tiny_bundle), {"best_epoch": 2}
     plain = next(l for l in model_card(meta, metrics).splitlines() if l.startswith("- Training:"))
     assert "decayed" not in plain and "clipped" not in plain and "moving average" not in plain
-    meta["config"]["train"].update(lr_schedule="linear", grad_clip=1.0, ema=0.99)
+    assert "adversarial" not in plain and "pretraining" not in plain
+    meta["config"]["train"].update(lr_schedule="linear", grad_clip=1.0, ema=0.99, adversarial=0.05, pretrain_epochs=3)
     line = next(l for l in model_card(meta, metrics).splitlines() if l.startswith("- Training:"))
     assert "decayed linear to 0" in line and "clipped at 1.0" in line and "decay 0.99" in line
+    assert "adversarial steps of 5%" in line and "3 epoch(s) of language-model pretraining" in line
 
 
 def test_model_card_names_the_ngram_vectors(tiny_bundle):

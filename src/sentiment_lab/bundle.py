@@ -196,6 +196,10 @@ def model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
         + (f"gradient norm clipped at {cfg['train']['grad_clip']}, " if cfg['train'].get("grad_clip") else "")
         + (f"augmentation {cfg['train']['augment']} ({cfg['train']['augment_alpha']:.0%}), "
            if cfg['train'].get("augment", "none") != "none" else "")
+        + (f"adversarial steps of {cfg['train']['adversarial']:.0%} of the input vectors' norm, "
+           if cfg['train'].get("adversarial") else "")
+        + (f"after {cfg['train']['pretrain_epochs']} epoch(s) of language-model pretraining on the training texts, "
+           if cfg['train'].get("pretrain_epochs") else "")
         + (f"moving average of the weights (decay {cfg['train']['ema']}){'' if refit else ' validated and'} kept, "
            if cfg['train'].get("ema") else "")
         + ("last epoch kept" if refit else "best epoch on validation loss kept")
