@@ -12,10 +12,12 @@ output at step t predicts token t+1; for a bidirectional network the right-to-le
 output at step t predicts token t-1. A full softmax over the vocabulary would cost more than the
 LSTM itself on a CPU, so each step uses a sampled softmax (Jean et al. 2015): the true word
 against NEGATIVES words drawn for the whole batch from the unigram distribution raised to 0.75,
-each logit corrected by the log of its expected count in the sample.
+each logit corrected by the log of its expected count in the sample. AWD-LSTM's activation penalty
+(+ 2 x mean h^2) keeps the outputs away from saturation: without it, 80% of them ended above 0.9 in
+magnitude after one epoch on IMDB and the classifier then sat at chance for an epoch.
 
 What it trains: the word vectors and the recurrent layers (the pooling, the output layer and the
-bag-of-n-grams term start afresh afterwards). The hashed n-gram vectors are frozen at their
+bag-of-n-grams term keep their initial values for the classifier). The hashed n-gram vectors are frozen at their
 initial zeros, because the bigram vector at step t is built from token t-1, which the
 right-to-left direction has to predict there: training it would leak the answer.
 
@@ -53,7 +55,7 @@ def sampling_log_q(seqs: Sequence[np.ndarray], vocab_size: int) -> torch.Tensor:
 def sampled_softmax_loss(h: torch.Tensor, target: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
                          negatives: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:
     """Mean cross-entropy of the true word (N,) against the sampled ones (K,), for outputs h (N, H).
-    Logits are corrected by log(K q(w)), so the loss estimates the full softmax's; a sampled word
+    Logits are corrected by log(K q(w)), so the loss approximates the full softmax's; a sampled word
     equal to a position's target is masked out for that position."""
     k = negatives.numel()
     correction = math.log(k)
@@ -77,7 +79,8 @@ class LanguageModelHeads(nn.Module):
 def lm_loss(model: RNNClassifier, heads: LanguageModelHeads, ids: torch.Tensor, lengths: torch.Tensor,
             log_q: torch.Tensor, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """(the language-model loss of one batch (B, T), averaged over the directions; the mean
-    square of the outputs at its real steps, which pretraining penalises)."""
+    square of the outputs at its real steps, after output dropout in training as in AWD-LSTM,
+    which pretraining penalises)."""
     noise = model.sample_noise(ids.size(0)) if model.training else None
     out = model.outputs(ids, lengths, noise)  # (B, T, D)
     if noise is not None and noise.output is not None:
