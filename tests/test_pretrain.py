@@ -111,7 +111,8 @@ def test_training_with_pretraining_is_seeded_resumable_and_timed(tmp_path, corpu
     assert [h["train_loss"] for h in resumed.history] == losses
     lm = json.loads((tmp_path / "full" / "pretrain_history.json").read_text())
     assert [r["epoch"] for r in lm] == [1, 2] and lm[1]["lm_loss"] < lm[0]["lm_loss"]
-    assert full.metrics["timings"]["pretrain_s"] > 0
+    assert full.metrics["timings"]["pretrain_s"] == sum(r["s"] for r in lm) > 0
+    assert resumed.metrics["timings"]["pretrain_s"] > 0  # the resumed run counts the pretraining it did before
     assert full.history[-1]["val_accuracy"] > 0.8  # the synthetic task is still learned
     plain = fit(tiny_config(**{"train.epochs": "1", "model.bidirectional": "true"}), corpus_splits,
                 tmp_path / "plain", progress=False)

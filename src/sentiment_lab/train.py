@@ -217,14 +217,11 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
         augmenter = Augmenter(cfg.train.augment, cfg.train.augment_alpha, cfg.text.max_len, cfg.text.truncation,
                               neighbours if needs_vectors else None)
     model = model.to(device)
-    pretrain_s = 0.0
     if tc.pretrain_epochs and not resume:  # a resumed run's checkpoint already holds the pretrained weights
         from sentiment_lab.pretrain import pretrain
 
-        t0 = time.perf_counter()
         lm_history = pretrain(model, x_tr, tc.pretrain_epochs, tc.lr, tc.batch_size, rng, device, tc.grad_clip,
                               tc.max_steps, console.log)
-        pretrain_s = time.perf_counter() - t0
         if dist_ctx.is_main:
             write_json(run_dir / "pretrain_history.json", lm_history)
     opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=tc.lr, weight_decay=tc.weight_decay)
@@ -368,8 +365,8 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
                            1 / (1 + np.exp(-predict_logits(model, x_te, tc.eval_batch_size, device, dtype))), x_te,
                            full_te)
     metrics["timings"] = {"encode_s": encode_s, "train_s": sum(h["train_s"] for h in history)}
-    if tc.pretrain_epochs:
-        metrics["timings"]["pretrain_s"] = pretrain_s
+    if tc.pretrain_epochs and (run_dir / "pretrain_history.json").exists():  # read back: a resumed run counts it too
+        metrics["timings"]["pretrain_s"] = sum(r["s"] for r in json.loads((run_dir / "pretrain_history.json").read_text()))
     write_json(run_dir / "metrics.json", metrics)
     save_pretrained(run_dir / "bundle", model.cpu(), encoder, cfg, metrics, history)
     try:
