@@ -28,7 +28,7 @@ from bench_seed import machine_info  # noqa: E402
 from sentiment_lab.bundle import write_json  # noqa: E402
 from sentiment_lab.config import load_config  # noqa: E402
 from sentiment_lab.data import Splits, load_splits  # noqa: E402
-from sentiment_lab.data import _natural_key  # noqa: E402
+from sentiment_lab.data import label_blocks  # noqa: E402
 from sentiment_lab.text import TextEncoder  # noqa: E402
 from sentiment_lab.train import fit  # noqa: E402
 
@@ -38,9 +38,7 @@ FOLDS, BLOCK = 5, 100
 def block_folds(records, seed: int) -> np.ndarray:
     """Fold of each record: per label, blocks of BLOCK consecutive ids dealt round-robin in a seeded order."""
     rng, fold = np.random.default_rng(seed), np.zeros(len(records), dtype=np.int64)
-    for label in (0, 1):
-        idx = sorted((i for i, r in enumerate(records) if r.label == label), key=lambda i: _natural_key(str(records[i].id)))
-        blocks = [idx[i:i + BLOCK] for i in range(0, len(idx), BLOCK)]
+    for blocks in label_blocks(records, BLOCK).values():
         for k, b in enumerate(rng.permutation(len(blocks))):
             fold[blocks[b]] = k % FOLDS
     return fold

@@ -36,6 +36,7 @@ from torch import nn
 
 from sentiment_lab.batching import bucket_batches, collate
 from sentiment_lab.models.rnn import RNNClassifier, real_steps
+from sentiment_lab.train import lr_factor
 
 NEGATIVES = 256  # sampled words per step, shared by the batch (1,024 made a step 2.5x slower on 2 cores)
 UNIGRAM_POWER = 0.75  # word2vec's smoothing of the sampling distribution
@@ -77,23 +78,22 @@ class LanguageModelHeads(nn.Module):
 
 
 def lm_loss(model: RNNClassifier, heads: LanguageModelHeads, ids: torch.Tensor, lengths: torch.Tensor,
-            log_q: torch.Tensor, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """(the language-model loss of one batch (B, T), averaged over the directions; the mean
-    square of the outputs at its real steps, after output dropout in training as in AWD-LSTM,
-    which pretraining penalises)."""
+            log_q: torch.Tensor, negatives: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(the language-model loss of one batch (B, T) against the sampled words `negatives` (K,),
+    averaged over the directions; the mean square of the outputs at its real steps, after output
+    dropout in training as in AWD-LSTM, which pretraining penalises). `log_q` (V,) is on the
+    batch's device."""
     noise = model.sample_noise(ids.size(0)) if model.training else None
     out = model.outputs(ids, lengths, noise)  # (B, T, D)
     if noise is not None and noise.output is not None:
         out = out * noise.output[:, None, :]  # the classifier's output dropout, one mask per review
     hidden = model.cfg.hidden_size
-    negatives = torch.multinomial(log_q.exp(), NEGATIVES, replacement=True, generator=generator).to(ids.device)
-    q = log_q.to(ids.device)
     ahead = real_steps(lengths - 1, ids.size(1) - 1, ids.device)  # steps t with a token t+1
     losses = [sampled_softmax_loss(out[:, :-1, :hidden][ahead], ids[:, 1:][ahead],
-                                   heads.weight[0], heads.bias[0], negatives, q)]
+                                   heads.weight[0], heads.bias[0], negatives, log_q)]
     if model.cfg.bidirectional:  # step t (t >= 1) predicts token t-1; same mask, shifted by one
         losses.append(sampled_softmax_loss(out[:, 1:, hidden:][ahead], ids[:, :-1][ahead],
-                                           heads.weight[1], heads.bias[1], negatives, q))
+                                           heads.weight[1], heads.bias[1], negatives, log_q))
     penalty = out[real_steps(lengths, ids.size(1), ids.device)].pow(2).mean()
     return torch.stack(losses).mean(), penalty
 
@@ -112,6 +112,7 @@ def pretrain(model: RNNClassifier, seqs: Sequence[np.ndarray], epochs: int, lr: 
     params = [p for p in [*model.embedding.parameters(), *model.rnn.parameters()] if p.requires_grad]
     opt = torch.optim.Adam(params + list(heads.parameters()), lr=lr)
     log_q = sampling_log_q(seqs, model.embedding.num_embeddings)
+    probs, log_q = log_q.exp(), log_q.to(device)  # drawn from on the CPU, scored on the device
     generator = torch.Generator().manual_seed(int(rng.integers(2**31)))
     lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
     usable = np.flatnonzero(lengths >= 2)  # a one-token review has nothing to predict
@@ -124,13 +125,14 @@ def pretrain(model: RNNClassifier, seqs: Sequence[np.ndarray], epochs: int, lr: 
         t0, total, squares, count = time.perf_counter(), 0.0, 0.0, 0
         for idx in bucket_batches(lengths[usable], batch_size, rng):
             ids, lens = collate(seqs, usable[idx], device)
-            loss, square = lm_loss(model, heads, ids, lens, log_q, generator)
+            negatives = torch.multinomial(probs, NEGATIVES, replacement=True, generator=generator).to(device)
+            loss, square = lm_loss(model, heads, ids, lens, log_q, negatives)
             opt.zero_grad(set_to_none=True)
             (loss + ACTIVATION_PENALTY * square).backward()
             if grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(params, grad_clip)
             for group in opt.param_groups:
-                group["lr"] = lr * max(0.0, 1.0 - step / planned)
+                group["lr"] = lr * lr_factor("linear", step, planned)
             opt.step()
             step += 1
             total, squares, count = total + loss.item(), squares + square.item(), count + 1

@@ -63,6 +63,16 @@ def _natural_key(record_id: str) -> tuple:
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", record_id))
 
 
+def label_blocks(records: list[Record], size: int = VAL_BLOCK) -> dict[int, list[list[int]]]:
+    """Per label (in sorted order), the records' positions in id order, cut into blocks of
+    `size` consecutive ids: the units that keep a movie's reviews together (see _block_split)."""
+    out = {}
+    for label in sorted({r.label for r in records}):
+        group = sorted((i for i, r in enumerate(records) if r.label == label), key=lambda i: _natural_key(str(records[i].id)))
+        out[label] = [group[i:i + size] for i in range(0, len(group), size)]
+    return out
+
+
 def _block_split(records: list[Record], val_fraction: float, seed: int) -> tuple[list[Record], list[Record]]:
     """Validation made of whole blocks of VAL_BLOCK consecutive records (in id order), drawn
     per label. Why: IMDB keeps a movie's reviews under consecutive ids (consecutive training
@@ -75,10 +85,9 @@ def _block_split(records: list[Record], val_fraction: float, seed: int) -> tuple
     rng = np.random.default_rng(seed)
     train: list[Record] = []
     val: list[Record] = []
-    for label in sorted({r.label for r in records}):
-        group = sorted((r for r in records if r.label == label), key=lambda r: _natural_key(str(r.id)))
-        blocks = [group[i:i + VAL_BLOCK] for i in range(0, len(group), VAL_BLOCK)]
-        want = round(len(group) * val_fraction)
+    for positions in label_blocks(records).values():
+        blocks = [[records[i] for i in block] for block in positions]
+        want = round(sum(map(len, blocks)) * val_fraction)
         for i in rng.permutation(len(blocks)):
             take = blocks[i][:max(0, want)]
             val += take
