@@ -84,10 +84,12 @@ def test_model_card_names_the_training_recipe(tiny_bundle):
     plain = next(l for l in model_card(meta, metrics).splitlines() if l.startswith("- Training:"))
     assert "decayed" not in plain and "clipped" not in plain and "moving average" not in plain
     assert "adversarial" not in plain and "pretraining" not in plain
-    meta["config"]["train"].update(lr_schedule="linear", grad_clip=1.0, ema=0.99, adversarial=0.05, pretrain_epochs=3)
+    meta["config"]["train"].update(lr_schedule="linear", grad_clip=1.0, ema=0.99, adversarial=0.05, pretrain_epochs=3,
+                                 virtual_adversarial=0.1)
     line = next(l for l in model_card(meta, metrics).splitlines() if l.startswith("- Training:"))
     assert "decayed linear to 0" in line and "clipped at 1.0" in line and "decay 0.99" in line
     assert "adversarial steps of 5%" in line and "3 epoch(s) of language-model pretraining" in line
+    assert "virtual adversarial steps of 10%" in line
 
 
 def test_model_card_names_the_ngram_vectors(tiny_bundle):

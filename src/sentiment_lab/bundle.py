@@ -198,6 +198,8 @@ def model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
            if cfg['train'].get("augment", "none") != "none" else "")
         + (f"adversarial steps of {cfg['train']['adversarial']:.0%} of the input vectors' norm, "
            if cfg['train'].get("adversarial") else "")
+        + (f"virtual adversarial steps of {cfg['train']['virtual_adversarial']:.0%} of the input vectors' norm, "
+           if cfg['train'].get("virtual_adversarial") else "")
         + (f"after {cfg['train']['pretrain_epochs']} epoch(s) of language-model pretraining on the training texts, "
            if cfg['train'].get("pretrain_epochs") else "")
         + (f"moving average of the weights (decay {cfg['train']['ema']}){'' if refit else ' validated and'} kept, "

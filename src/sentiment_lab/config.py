@@ -81,6 +81,7 @@ class TrainConfig:
     augment_alpha: float = 0.1  # share of a review's tokens each augmentation operation touches
     eval_batch_size: int = 0  # reviews per validation/test batch (0 = auto: 64 on CPU, 512 on GPU; batching.py)
     adversarial: float = 0.0  # adversarial training: input vectors moved by this share of their norm (0 = off; adversarial.py)
+    virtual_adversarial: float = 0.0  # virtual adversarial training (no labels needed), same scale (0 = off; adversarial.py)
     pretrain_epochs: int = 0  # epochs of language-model pretraining on the training texts first (0 = off; pretrain.py)
     cpu_shards: int = 0  # CPU: split each batch across this many worker threads (0 = auto: one per torch thread, at most 4; 1 = off)
 
@@ -186,6 +187,9 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"train.eval_batch_size must be >= 0 (0 = auto), got {cfg.train.eval_batch_size}")
     if not 0.0 <= cfg.train.adversarial <= 1.0:
         raise ConfigError(f"train.adversarial must be in [0, 1] (a share of the input vectors' norm), got {cfg.train.adversarial}")
+    if not 0.0 <= cfg.train.virtual_adversarial <= 1.0:
+        raise ConfigError("train.virtual_adversarial must be in [0, 1] (a share of the input vectors' norm), "
+                          f"got {cfg.train.virtual_adversarial}")
     if cfg.train.pretrain_epochs < 0:
         raise ConfigError(f"train.pretrain_epochs must be >= 0 (0 = off), got {cfg.train.pretrain_epochs}")
     if cfg.train.cpu_shards < 0:

@@ -26,7 +26,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from sentiment_lab.adversarial import adversarial_grads
+from sentiment_lab.adversarial import adversarial_grads, probe_directions
 
 
 MAX_AUTO_SHARDS = 4  # measured on 2 cores only; more threads would mostly queue for Python's GIL
@@ -66,22 +66,26 @@ class ShardedStep:
 
     def __call__(self, model: nn.Module, ids: torch.Tensor, lengths: torch.Tensor, y: torch.Tensor,
                  loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-                 dtype: torch.dtype | None = None, adversarial: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
+                 dtype: torch.dtype | None = None, adversarial: float = 0.0,
+                 virtual: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
         """Sets the batch's gradients in .grad (zeroed or unset before); returns the batch's
-        logits and mean loss. `adversarial` > 0 adds adversarial training (adversarial.py).
+        logits and mean loss. `adversarial` / `virtual` > 0 add (virtual) adversarial training
+        (adversarial.py).
         Shards take every k-th review: batches are length-sorted, so each gets the same mix
         of lengths and the threads finish together."""
         n = ids.size(0)
         noise = model.sample_noise(n)
+        probe = probe_directions(model, ids, virtual)
         parts = [torch.arange(i, n, self.shards) for i in range(min(self.shards, n))]
         params = [p for p in model.parameters() if p.requires_grad]
 
         def run(index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, tuple[torch.Tensor | None, ...]]:
             lens = lengths[index]
             width = int(lens.max())  # right-padded: a shard's padding beyond its longest review goes
-            if adversarial:
+            if adversarial or virtual:
                 return adversarial_grads(model, ids[index, :width], lens, y[index], noise.rows(index), loss_fn,
-                                         params, len(index) / n, adversarial, dtype)
+                                         params, len(index) / n, adversarial, dtype, virtual,
+                                         None if probe is None else probe[index, :width])
             with torch.autocast("cpu", dtype=dtype, enabled=dtype is not None):  # autocast is per thread
                 logits = model(ids[index, :width], lens, noise.rows(index)).float()
             loss = loss_fn(logits, y[index]) * (len(index) / n)

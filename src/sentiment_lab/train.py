@@ -276,9 +276,11 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
                     y = torch.from_numpy(y_tr[idx]).to(device)
                     opt.zero_grad(set_to_none=True)
                     if sharded is not None:
-                        logits, loss = sharded(model, ids, lens, y, loss_fn, dtype, tc.adversarial)
-                    elif tc.adversarial:
-                        logits, loss = adversarial_backward(net, model, ids, lens, y, loss_fn, tc.adversarial, dtype)
+                        logits, loss = sharded(model, ids, lens, y, loss_fn, dtype, tc.adversarial,
+                                               tc.virtual_adversarial)
+                    elif tc.adversarial or tc.virtual_adversarial:
+                        logits, loss = adversarial_backward(net, model, ids, lens, y, loss_fn, tc.adversarial, dtype,
+                                                            tc.virtual_adversarial)
                     else:
                         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
                             logits = net(ids, lens).float()
