@@ -32,13 +32,13 @@ from sentiment_lab.data import label_blocks  # noqa: E402
 from sentiment_lab.text import TextEncoder  # noqa: E402
 from sentiment_lab.train import fit  # noqa: E402
 
-FOLDS, BLOCK = 5, 100
+FOLDS = 5
 
 
 def block_folds(records, seed: int) -> np.ndarray:
-    """Fold of each record: per label, blocks of BLOCK consecutive ids dealt round-robin in a seeded order."""
+    """Fold of each record: per label, the validation split's blocks of consecutive ids (data.label_blocks) dealt round-robin in a seeded order."""
     rng, fold = np.random.default_rng(seed), np.zeros(len(records), dtype=np.int64)
-    for blocks in label_blocks(records, BLOCK).values():
+    for blocks in label_blocks(records).values():
         for k, b in enumerate(rng.permutation(len(blocks))):
             fold[blocks[b]] = k % FOLDS
     return fold

@@ -84,9 +84,11 @@ def virtual_perturbation(model: nn.Module, ids: torch.Tensor, lengths: torch.Ten
     return perturbation(model, ids, lengths, g, epsilon)
 
 
-def _virtual_loss(net: nn.Module, ids: torch.Tensor, lengths: torch.Tensor, noise: Noise | None,
-                  logits: torch.Tensor, r: torch.Tensor, dtype: torch.dtype | None) -> torch.Tensor:
-    """KL(clean prediction || prediction at r), up to a constant without gradient (see above)."""
+def _virtual_loss(net: nn.Module, model: nn.Module, ids: torch.Tensor, lengths: torch.Tensor, noise: Noise | None,
+                  logits: torch.Tensor, probe: torch.Tensor, epsilon: float, dtype: torch.dtype | None) -> torch.Tensor:
+    """KL(clean prediction || prediction at VAT's step), up to a constant without gradient (see
+    above), the prediction at the step made by `net` (which may wrap `model`)."""
+    r = virtual_perturbation(model, ids, lengths, noise, logits, probe, epsilon, dtype)
     return F.binary_cross_entropy_with_logits(_logits(net, ids, lengths, noise, r, dtype),
                                               torch.sigmoid(logits.detach()))
 
@@ -108,8 +110,7 @@ def adversarial_grads(model: nn.Module, ids: torch.Tensor, lengths: torch.Tensor
         r = perturbation(model, ids, lengths, g, epsilon)
         extra.append(loss_fn(_logits(model, ids, lengths, noise, r, dtype), y) * weight)
     if virtual:
-        r = virtual_perturbation(model, ids, lengths, noise, logits, probe, virtual, dtype)
-        extra.append(_virtual_loss(model, ids, lengths, noise, logits, r, dtype) * weight)
+        extra.append(_virtual_loss(model, model, ids, lengths, noise, logits, probe, virtual, dtype) * weight)
     for more in extra:
         grads = torch.autograd.grad(more, params, allow_unused=True)
         total = [a if b is None else b if a is None else a + b for a, b in zip(total, grads)]
@@ -132,6 +133,5 @@ def adversarial_backward(net: nn.Module, model: nn.Module, ids: torch.Tensor, le
         r = perturbation(model, ids, lengths, delta.grad, epsilon)
         loss_fn(_logits(net, ids, lengths, noise, r, dtype), y).backward()
     if virtual:
-        r = virtual_perturbation(model, ids, lengths, noise, logits, probe, virtual, dtype)
-        _virtual_loss(net, ids, lengths, noise, logits, r, dtype).backward()
+        _virtual_loss(net, model, ids, lengths, noise, logits, probe, virtual, dtype).backward()
     return logits.detach(), loss.detach()
