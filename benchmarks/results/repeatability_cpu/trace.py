@@ -7,15 +7,32 @@ TRACE_MODE=sums (default): every step's per-parameter float64 sums of grad and |
   and every parameter's sum after the step.
 TRACE_MODE=hashes: SHA-256 prefixes of every parameter at Adam's construction, and of every gradient,
   parameter and Adam state around the first STEPS steps, go to TRACE_OUT (text).
+TRACE_MODE=dump: as sums, and also keeps in memory a copy of every parameter at Adam's construction,
+  every gradient at step 0 and every parameter after step 0 (a clone costs about what a sum does, far
+  less than hashing), written at exit to TRACE_OUT.npz with the tokenizer's SHA-256, for elementwise
+  comparison of a usual and a differing run.
 TRACE_STOP=N (default 0 = never): exit right after step N-1, skipping the rest of the run.
 """
-import hashlib, os, sys, threading
+import atexit, hashlib, os, sys, threading
 import numpy as np, torch
 
 OUT, MODE = os.environ["TRACE_OUT"], os.environ.get("TRACE_MODE", "sums")
 STEPS, STOP = 2 if MODE == "hashes" else 4, int(os.environ.get("TRACE_STOP", "0"))
 log = open(OUT if MODE == "hashes" else OUT + ".log", "w")
 rows = []  # sums mode: one row per step
+kept = {}  # dump mode: name -> array
+DUMP = MODE == "dump"
+if DUMP:
+    MODE = "sums"
+
+    def _write():
+        run_dir = sys.argv[sys.argv.index("-o") + 1]
+        tok = open(os.path.join(run_dir, "tokenizer.json"), "rb").read() if os.path.exists(
+            os.path.join(run_dir, "tokenizer.json")) else b""
+        np.savez(OUT + ".npz", tokenizer_sha=np.array(hashlib.sha256(tok).hexdigest()),
+                 **{k: v.numpy() for k, v in kept.items()})
+
+    atexit.register(_write)
 
 
 def digest(t):
@@ -34,10 +51,14 @@ class Traced(torch.optim.Adam):
         params = list(params)
         if MODE == "hashes":
             line("init", params)
+        if DUMP:
+            kept.update({f"init_{i}": p.detach().clone() for i, p in enumerate(params)})
         super().__init__(params, *a, **k)
 
     def step(self, *a, **k):
         ps, n = self.param_groups[0]["params"], Traced.n
+        if DUMP and n == 0:
+            kept.update({f"grad0_{i}": p.grad.detach().clone() for i, p in enumerate(ps) if p.grad is not None})
         if MODE == "sums":
             rows.append([v for p in ps if p.grad is not None
                          for v in (p.grad.double().sum().item(), p.grad.double().abs().sum().item())])
@@ -47,6 +68,8 @@ class Traced(torch.optim.Adam):
             line(f"step {n} params", ps)
         out = super().step(*a, **k)
         if n < STEPS:
+            if DUMP and n == 0:
+                kept.update({f"after0_{i}": p.detach().clone() for i, p in enumerate(ps)})
             if MODE == "sums":
                 line(f"after step {n} params", ps, lambda p: repr(p.double().sum().item()))
             else:

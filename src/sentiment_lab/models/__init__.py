@@ -8,7 +8,10 @@ from torch import nn
 
 from sentiment_lab.config import ModelConfig
 from sentiment_lab.errors import ConfigError
+from sentiment_lab.mkl_warmup import warm_up_vml
 from sentiment_lab.models.rnn import RNNClassifier
+
+warm_up_vml()  # before any model runs on several threads (mkl_warmup.py)
 
 REGISTRY: dict[str, Callable[[ModelConfig, int], nn.Module]] = {
     "lstm.v1": lambda cfg, vocab: RNNClassifier(cfg, vocab, cell="lstm"),

@@ -1,0 +1,51 @@
+"""In one process, N times: seed the seed preset's model, take one split training step on a
+synthetic Zipf batch (clip, Adam, weight averaging, as train.py does), hash the parameters.
+Another outcome in the first repeat than in the later ones means the first step of a process
+differs. On a second outcome it saves both parameter sets, Adam's moments and the initial
+weights to deviant_TAG.pt (analysed in README.md).
+    python race_first_step.py N STEPS TAG"""
+import hashlib, sys
+import numpy as np, torch
+from torch.optim.swa_utils import AveragedModel
+from sentiment_lab.config import load_config
+from sentiment_lab.cpu_shards import ShardedStep
+from sentiment_lab.models import build_model
+from sentiment_lab.train import ema_multi_avg_fn
+
+cfg = load_config("seed"); rng = np.random.default_rng(0); B, V = 128, 5000
+lens = np.sort(rng.integers(40, 201, B))[::-1].copy(); ids = np.zeros((B, 200), dtype=np.int64)
+for i, n in enumerate(lens):
+    ids[i, :n] = np.minimum(rng.zipf(1.2, n) + 1, V - 1)
+ids, lens = torch.from_numpy(ids), torch.from_numpy(lens)
+y = torch.from_numpy(rng.integers(0, 2, B).astype(np.float32))
+loss_fn = torch.nn.BCEWithLogitsLoss()
+N, STEPS, TAG = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+seen, keep = {}, {}
+for it in range(N):
+    torch.manual_seed(42)
+    model = build_model(cfg.model, V).train()
+    opt = torch.optim.Adam(list(model.parameters()), lr=0.004)
+    ema = AveragedModel(model, multi_avg_fn=ema_multi_avg_fn(0.99), use_buffers=True)
+    step = ShardedStep(2)
+    for _ in range(STEPS):
+        opt.zero_grad(set_to_none=True)
+        step(model, ids, lens, y, loss_fn)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step(); ema.update_parameters(model)
+    step.close()
+    h = hashlib.sha256(b"".join(p.detach().numpy().tobytes() for p in model.parameters())).hexdigest()[:12]
+    seen[h] = seen.get(h, 0) + 1
+    if h not in keep:
+        st = opt.state[model.embedding.weight]
+        keep[h] = {n: p.detach().clone() for n, p in model.named_parameters()} | {
+            "m": st["exp_avg"].clone(), "v": st["exp_avg_sq"].clone()}
+        print(it, "new outcome", h, flush=True)
+print(seen)
+if len(keep) > 1:
+    a, b = list(keep.values())[:2]
+    for n in a:
+        if (a[n] != b[n]).any():
+            print(n, int((a[n] != b[n]).sum()), "elements differ, max", float((a[n] - b[n]).abs().max()))
+    torch.manual_seed(42); init = build_model(cfg.model, V)
+    torch.save({"a": a, "b": b, "init": {n: p.detach().clone() for n, p in init.named_parameters()}},
+               f"deviant_{TAG}.pt")
