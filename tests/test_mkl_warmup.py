@@ -46,18 +46,14 @@ def test_first_parallel_sqrt_after_a_split_step_is_full_precision():
     assert max(errors) < 1e-6, errors  # MKL's accurate sqrt is within 1 ulp (~6e-8)
 
 
-def test_warm_up_touches_every_listed_op_once():
+def test_warm_up_touches_every_listed_op_once(monkeypatch):
     calls = []
-    real = {name: getattr(torch, name) for name in mkl_warmup.VML_OPS}
-    try:
-        for name in mkl_warmup.VML_OPS:
-            setattr(torch, name, lambda x, name=name: calls.append((name, str(x.dtype))) or real[name](x))
-        mkl_warmup._done = False
-        mkl_warmup.warm_up_vml()
-        mkl_warmup.warm_up_vml()  # idempotent
-    finally:
-        for name, fn in real.items():
-            setattr(torch, name, fn)
+    for name in mkl_warmup.VML_OPS:
+        real = getattr(torch, name)
+        monkeypatch.setattr(torch, name, lambda x, name=name, real=real: calls.append((name, str(x.dtype))) or real(x))
+    monkeypatch.setattr(mkl_warmup, "_done", False)
+    mkl_warmup.warm_up_vml()
+    mkl_warmup.warm_up_vml()  # idempotent
     if torch.backends.mkl.is_available():
         assert sorted(calls) == sorted((n, d) for n in mkl_warmup.VML_OPS for d in ("torch.float32", "torch.float64"))
     assert mkl_warmup._done or not torch.backends.mkl.is_available()

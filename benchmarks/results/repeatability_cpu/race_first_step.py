@@ -5,19 +5,17 @@ differs. On a second outcome it saves both parameter sets, Adam's moments and th
 weights to deviant_TAG.pt (analysed in README.md).
     python race_first_step.py N STEPS TAG"""
 import hashlib, sys
-import numpy as np, torch
+import torch
 from torch.optim.swa_utils import AveragedModel
 from sentiment_lab.config import load_config
 from sentiment_lab.cpu_shards import ShardedStep
 from sentiment_lab.models import build_model
+
+from race_batch import VOCAB as V, seed_batch
 from sentiment_lab.train import ema_multi_avg_fn
 
-cfg = load_config("seed"); rng = np.random.default_rng(0); B, V = 128, 5000
-lens = np.sort(rng.integers(40, 201, B))[::-1].copy(); ids = np.zeros((B, 200), dtype=np.int64)
-for i, n in enumerate(lens):
-    ids[i, :n] = np.minimum(rng.zipf(1.2, n) + 1, V - 1)
-ids, lens = torch.from_numpy(ids), torch.from_numpy(lens)
-y = torch.from_numpy(rng.integers(0, 2, B).astype(np.float32))
+cfg = load_config("seed")
+ids, lens, y = seed_batch()
 loss_fn = torch.nn.BCEWithLogitsLoss()
 N, STEPS, TAG = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 seen, keep = {}, {}

@@ -4,7 +4,7 @@ sqrt (and other VML ops) on 2 threads, compared with the same ops half a second 
     python race_sqrt.py skip     # without it
 Prints which ops differed between the two calls and whether each call equals float64 sqrt rounded."""
 import sys, time
-import numpy as np, torch
+import torch
 import sentiment_lab.mkl_warmup as w
 if "skip" in sys.argv:
     w._done = True  # the warm-up then does nothing
@@ -12,12 +12,10 @@ from sentiment_lab.config import load_config
 from sentiment_lab.cpu_shards import ShardedStep
 from sentiment_lab.models import build_model
 
-cfg = load_config("seed"); rng = np.random.default_rng(0); B, V = 128, 5000
-lens = np.sort(rng.integers(40, 201, B))[::-1].copy(); ids = np.zeros((B, 200), dtype=np.int64)
-for i, n in enumerate(lens):
-    ids[i, :n] = np.minimum(rng.zipf(1.2, n) + 1, V - 1)
-ids, lens = torch.from_numpy(ids), torch.from_numpy(lens)
-y = torch.from_numpy(rng.integers(0, 2, B).astype(np.float32))
+from race_batch import VOCAB as V, seed_batch
+
+cfg = load_config("seed")
+ids, lens, y = seed_batch()
 torch.manual_seed(0)
 v = torch.rand(640000) * 1e-9; m = torch.randn(640000) * 1e-5
 torch.manual_seed(42); model = build_model(cfg.model, V).train()

@@ -26,9 +26,8 @@ if DUMP:
     MODE = "sums"
 
     def _write():
-        run_dir = sys.argv[sys.argv.index("-o") + 1]
-        tok = open(os.path.join(run_dir, "tokenizer.json"), "rb").read() if os.path.exists(
-            os.path.join(run_dir, "tokenizer.json")) else b""
+        tok_path = os.path.join(sys.argv[sys.argv.index("-o") + 1], "tokenizer.json")
+        tok = open(tok_path, "rb").read() if os.path.exists(tok_path) else b""
         np.savez(OUT + ".npz", tokenizer_sha=np.array(hashlib.sha256(tok).hexdigest()),
                  **{k: v.numpy() for k, v in kept.items()})
 
