@@ -43,7 +43,6 @@ def machine_info() -> dict:
 
 def one_seed(archive: str, seed: int, run_dir: str, limit: int | None) -> dict:
     """Train + evaluate + time predictions for one seed (runs in a child process)."""
-    import numpy as np
     import torch
 
     from sentiment_lab.batching import predict_logits

@@ -16,7 +16,7 @@ from sentiment_lab.text import pad_batch
 pytest.importorskip("onnxruntime")
 
 from sentiment_lab.classifier import SentimentClassifier, default_bundle  # noqa: E402
-from sentiment_lab.errors import BundleError, SentimentLabError  # noqa: E402
+from sentiment_lab.errors import BundleError  # noqa: E402
 from sentiment_lab.onnx_export import PaddedGraph, export_onnx  # noqa: E402
 
 VARIANTS = [dict(), dict(pooling="max"), dict(pooling="mean"), dict(pooling="attention"), dict(num_layers=2),

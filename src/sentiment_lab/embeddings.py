@@ -32,7 +32,7 @@ DEFAULT_GROUPS: dict[str, list[str]] = {
 }
 GROUP_COLORS = {"positive": "tab:green", "negative": "tab:red", "context": "tab:blue", "descriptive": "tab:orange"}
 METHODS = ("tsne", "pca", "umap")
-FIRST_WORD_ID = 2  # after [PAD] and [UNK]
+FIRST_WORD_ID = max(PAD_ID, UNK_ID) + 1  # the first id after [PAD] and [UNK]
 
 
 @dataclass

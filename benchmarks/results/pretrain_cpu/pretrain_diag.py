@@ -4,7 +4,7 @@
 
 PENALTY sets pretrain.ACTIVATION_PENALTY (0: as in the first run, before the penalty existed; 2: the default).
 Prints to stdout (diag.log holds both runs' output)."""
-import sys, time
+import sys
 import numpy as np, torch
 from sentiment_lab.config import load_config
 from sentiment_lab.data import load_splits
