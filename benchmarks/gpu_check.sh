@@ -62,7 +62,7 @@ done
 [ $(( $(date +%s) - START )) -lt 470 ] && train seed_42 seed 42
 
 $PY - "$RUNS" "$OUT/gpu_check.json" "$TESTS_RC" "$EXTRA" <<'EOF'
-import json, platform, statistics, sys
+import json, os, platform, statistics, sys
 from pathlib import Path
 import torch
 runs_dir, out, tests_rc = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
@@ -78,7 +78,8 @@ best = [r for r in runs if r["preset"] == "best" and "train_s" in r]
 summary = {"best_train_min_median": statistics.median(r["train_s"] for r in best) / 60 if best else None,
            "best_test_accuracy_mean": statistics.mean(r["test_accuracy"] for r in best) if best else None}
 info = {"torch": torch.__version__, "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version(),
-        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, "python": platform.python_version(), "cpu_count": __import__("os").cpu_count()}
+        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "python": platform.python_version(), "cpu_count": os.cpu_count()}
 out.write_text(json.dumps({"machine": info, "tests_exit_code": tests_rc, "runs": runs, "summary": summary,
                            "extra_args": sys.argv[4]}, indent=2))
 print(json.dumps(summary))

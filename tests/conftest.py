@@ -43,6 +43,37 @@ def small_training_batch(vocab: int = 60, **model_kw):
     return model, torch.from_numpy(ids), torch.from_numpy(lengths), y
 
 
+TINY_VOCAB = 50
+
+
+def tiny_batch(seed: int = 0):
+    """5 reviews of 1 to 12 ids below TINY_VOCAB, padded: (ids, lengths) as CPU tensors."""
+    import numpy as np
+    import torch
+
+    from sentiment_lab.text import pad_batch
+
+    rng = np.random.default_rng(seed)
+    ids, lengths = pad_batch([rng.integers(2, TINY_VOCAB, size=n) for n in (7, 1, 12, 3, 12)])
+    return torch.from_numpy(ids), torch.from_numpy(lengths)
+
+
+def tiny_model(arch: str, **kw):
+    """A seeded 8-dim embedding / 6-unit model of `arch` in eval mode over TINY_VOCAB ids; its
+    hashed n-gram and bag tables, which start at zero, made non-zero so that they matter."""
+    import torch
+
+    from sentiment_lab.config import ModelConfig
+    from sentiment_lab.models import build_model
+
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(arch=arch, embedding_dim=8, hidden_size=6, **kw), TINY_VOCAB).eval()
+    for part in (model.ngrams, model.bag):
+        if part is not None:
+            torch.nn.init.normal_(part.table.weight, std=0.5)
+    return model
+
+
 def tiny_config(**overrides: str):
     base = {"text.vocab_size": "64", "text.max_len": "48", "model.embedding_dim": "16", "model.hidden_size": "16",
             "train.epochs": "8", "train.batch_size": "32", "train.lr": "0.01", "train.patience": "8",

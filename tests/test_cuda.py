@@ -12,15 +12,12 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import tiny_config
-from sentiment_lab.config import ModelConfig
-from sentiment_lab.models import REGISTRY, build_model
-from sentiment_lab.text import pad_batch
+from conftest import tiny_batch, tiny_config, tiny_model
+from sentiment_lab.models import REGISTRY
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (none here)")
 
 CUDA = torch.device("cuda")
-VOCAB = 50
 VARIANTS = [dict(), dict(bidirectional=True, pooling="attention"), dict(num_layers=2, pooling="max"),
             dict(bidirectional=True, pooling="mean", num_layers=2),
             dict(ngram_buckets=31, ngram_order=2, bag_buckets=29, bidirectional=True, pooling="attention")]
@@ -37,21 +34,6 @@ def exact_fp32():
     torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
 
 
-def _model(arch: str, **kw) -> torch.nn.Module:
-    torch.manual_seed(0)
-    model = build_model(ModelConfig(arch=arch, embedding_dim=8, hidden_size=6, **kw), VOCAB).eval()
-    for part in (model.ngrams, model.bag):  # zero-initialised tables: give them a say
-        if part is not None:
-            torch.nn.init.normal_(part.table.weight, std=0.5)
-    return model
-
-
-def _batch() -> tuple[torch.Tensor, torch.Tensor]:
-    rng = np.random.default_rng(0)
-    ids, lengths = pad_batch([rng.integers(2, VOCAB, size=n) for n in (7, 1, 12, 3, 12)])
-    return torch.from_numpy(ids), torch.from_numpy(lengths)
-
-
 def test_environment_report():
     """Not a check of our code: prints what the other tests ran on (read it in the log)."""
     print(f"torch {torch.__version__}, CUDA {torch.version.cuda}, cuDNN {torch.backends.cudnn.version()}, "
@@ -63,8 +45,8 @@ def test_environment_report():
 @pytest.mark.parametrize("kw", VARIANTS, ids=IDS)
 def test_cuda_outputs_equal_cpu_outputs(arch, kw):
     """fp32 on the GPU, packed (cuDNN) and padded, equals the CPU model with the same weights."""
-    model = _model(arch, **kw)
-    ids, lengths = _batch()
+    model = tiny_model(arch, **kw)
+    ids, lengths = tiny_batch()
     with torch.no_grad():
         want = model(ids, lengths)
         model.to(CUDA)
@@ -80,8 +62,8 @@ def test_bf16_autocast_training_step(arch, kw):
     """What `precision = "auto"` does on CUDA: a training-mode forward (dropout masks, DropConnect
     weights) and backward under bf16 autocast runs, gives finite gradients, and its logits stay
     near fp32's for the same masks."""
-    model = _model(arch, recurrent_dropout=0.2, input_dropout=0.2, dropout=0.5, **kw).to(CUDA).train()
-    ids, lengths = (t.to(CUDA) for t in _batch())
+    model = tiny_model(arch, recurrent_dropout=0.2, input_dropout=0.2, dropout=0.5, **kw).to(CUDA).train()
+    ids, lengths = (t.to(CUDA) for t in tiny_batch())
     noise = model.sample_noise(ids.size(0))
     with torch.autocast("cuda", dtype=torch.bfloat16):
         low = model(ids, lengths, noise=noise)

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import TINY_VOCAB, tiny_batch, tiny_model
 from sentiment_lab.config import ModelConfig
 from sentiment_lab.models import REGISTRY, build_model
 from sentiment_lab.text import pad_batch
 
-VOCAB = 50
 VARIANTS = [dict(), dict(bidirectional=True), dict(num_layers=2), dict(pooling="max"), dict(pooling="mean"),
             dict(bidirectional=True, pooling="mean", num_layers=2), dict(bidirectional=True, num_layers=3),
             dict(bidirectional=True, pooling="max"), dict(pooling="attention"),
@@ -17,31 +17,13 @@ VARIANTS = [dict(), dict(bidirectional=True), dict(num_layers=2), dict(pooling="
             dict(bag_buckets=29, bag_order=3, bidirectional=True, pooling="attention"), dict(bag_buckets=19, bag_order=1)]
 
 
-def _batch(seed=0):
-    rng = np.random.default_rng(seed)
-    seqs = [rng.integers(2, VOCAB, size=n) for n in (7, 1, 12, 3, 12)]
-    ids, lengths = pad_batch(seqs)
-    return torch.from_numpy(ids), torch.from_numpy(lengths)
-
-
-def _model(arch, **kw):
-    torch.manual_seed(0)
-    cfg = ModelConfig(arch=arch, embedding_dim=8, hidden_size=6, **kw)
-    model = build_model(cfg, VOCAB).eval()
-    if model.ngrams is not None:  # the table starts at zero: give the n-grams a say
-        torch.nn.init.normal_(model.ngrams.table.weight, std=0.5)
-    if model.bag is not None:  # likewise the bag-of-n-grams term
-        torch.nn.init.normal_(model.bag.table.weight, std=0.5)
-    return model
-
-
 @pytest.mark.parametrize("arch", sorted(REGISTRY))
 @pytest.mark.parametrize("kw", VARIANTS, ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()) or "default")
 def test_conformance(arch, kw, tmp_path):
     from safetensors.torch import load_file, save_file
 
-    model = _model(arch, **kw)
-    ids, lengths = _batch()
+    model = tiny_model(arch, **kw)
+    ids, lengths = tiny_batch()
     with torch.no_grad():
         model.run_mode = "packed"
         packed = model(ids, lengths)
@@ -56,7 +38,7 @@ def test_conformance(arch, kw, tmp_path):
         wide = torch.cat([ids, torch.zeros(5, 9, dtype=ids.dtype)], dim=1)
         torch.testing.assert_close(model(wide, lengths), padded, atol=1e-6, rtol=1e-5)
     save_file(model.state_dict(), str(tmp_path / "m.safetensors"))
-    back = _model(arch, **kw)
+    back = tiny_model(arch, **kw)
     torch.manual_seed(123)
     for p in back.parameters():
         torch.nn.init.normal_(p)
@@ -68,8 +50,8 @@ def test_conformance(arch, kw, tmp_path):
 
 def test_padding_never_reaches_the_state():
     """The notebook's bug: post-padding read by the LSTM. Here the last real token decides."""
-    model = _model("lstm.v1")
-    ids, lengths = _batch()
+    model = tiny_model("lstm.v1")
+    ids, lengths = tiny_batch()
     with torch.no_grad():
         a = model(ids[1:2, :1], lengths[1:2])
         b = model(torch.tensor([[ids[1, 0]] + [0] * 199]), torch.tensor([1]))
@@ -78,8 +60,8 @@ def test_padding_never_reaches_the_state():
 
 def test_dropconnect_only_in_training():
     model = build_model(ModelConfig(embedding_dim=8, hidden_size=6, recurrent_dropout=0.5, input_dropout=0.0,
-                                    dropout=0.0), VOCAB)
-    ids, lengths = _batch()
+                                    dropout=0.0), TINY_VOCAB)
+    ids, lengths = tiny_batch()
     before = model.rnn.weight_hh_l0.detach().clone()
     model.train()
     torch.manual_seed(1)
@@ -96,8 +78,8 @@ def test_dropconnect_only_in_training():
 
 
 def test_attention_weights_are_a_distribution_over_real_tokens():
-    model = _model("lstm.v1", bidirectional=True, pooling="attention")
-    ids, lengths = _batch()
+    model = tiny_model("lstm.v1", bidirectional=True, pooling="attention")
+    ids, lengths = tiny_batch()
     with torch.no_grad():
         w = model.attention_weights(ids, lengths)
     assert w.shape == ids.shape
@@ -105,7 +87,7 @@ def test_attention_weights_are_a_distribution_over_real_tokens():
     for row, n in zip(w, lengths):
         assert torch.all(row[:n] > 0) and torch.all(row[n:] == 0)
     with pytest.raises(ValueError, match="attention"):
-        _model("lstm.v1").attention_weights(ids, lengths)
+        tiny_model("lstm.v1").attention_weights(ids, lengths)
 
 
 def test_ngram_vectors_see_exactly_the_previous_tokens():
@@ -114,7 +96,7 @@ def test_ngram_vectors_see_exactly_the_previous_tokens():
     from sentiment_lab.runtime import ngram_hashes
 
     for order in (2, 3):
-        model = _model("lstm.v1", ngram_buckets=97, ngram_order=order)
+        model = tiny_model("lstm.v1", ngram_buckets=97, ngram_order=order)
         a = torch.tensor([[5, 6, 7, 8, 9, 10]])
         b = a.clone()
         b[0, 1] = 11  # change token 1
@@ -132,8 +114,8 @@ def test_ngram_vectors_see_exactly_the_previous_tokens():
 
 def test_ngram_table_starts_at_zero_and_learns():
     torch.manual_seed(0)
-    model = build_model(ModelConfig(embedding_dim=8, hidden_size=6, ngram_buckets=64), VOCAB)
-    ids, lengths = _batch()
+    model = build_model(ModelConfig(embedding_dim=8, hidden_size=6, ngram_buckets=64), TINY_VOCAB)
+    ids, lengths = tiny_batch()
     with torch.no_grad():
         x = model.embed(ids)
         assert x.shape == (*ids.shape, 8 + 32)
@@ -148,7 +130,7 @@ def test_bag_of_ngrams_counts_each_distinct_ngram_once():
     sums identically; a reordering changes the bigrams but not the words."""
     from sentiment_lab.runtime import bag_hashes, bag_logits
 
-    model = _model("lstm.v1", bag_buckets=1009, bag_order=2)
+    model = tiny_model("lstm.v1", bag_buckets=1009, bag_order=2)
     bag = model.bag
     ids = torch.tensor([[5, 6, 7, 0, 0, 0], [5, 6, 7, 5, 6, 7], [7, 6, 5, 0, 0, 0]])
     lengths = torch.tensor([3, 6, 3])
@@ -172,8 +154,8 @@ def test_bag_of_ngrams_counts_each_distinct_ngram_once():
 
 def test_bag_table_starts_at_zero_and_learns():
     torch.manual_seed(0)
-    model = build_model(ModelConfig(embedding_dim=8, hidden_size=6, bag_buckets=64), VOCAB)
-    ids, lengths = _batch()
+    model = build_model(ModelConfig(embedding_dim=8, hidden_size=6, bag_buckets=64), TINY_VOCAB)
+    ids, lengths = tiny_batch()
     with torch.no_grad():
         assert not model.bag(ids, lengths).any()  # starts as the network alone
     model(ids, lengths).sum().backward()
@@ -185,9 +167,9 @@ def test_predict_logits_is_independent_of_the_batch_size():
     logit, in input order."""
     from sentiment_lab.batching import inference_batch_size, predict_logits
 
-    model = _model("lstm.v1", pooling="max")
+    model = tiny_model("lstm.v1", pooling="max")
     rng = np.random.default_rng(4)
-    seqs = [rng.integers(2, VOCAB, size=n) for n in rng.integers(1, 30, size=300)]
+    seqs = [rng.integers(2, TINY_VOCAB, size=n) for n in rng.integers(1, 30, size=300)]
     one = np.array([model(*map(torch.from_numpy, pad_batch([s]))).item() for s in seqs[:20]])
     for batch_size in (0, 1, 7, 512):
         got = predict_logits(model, seqs, batch_size, torch.device("cpu"))
