@@ -66,6 +66,50 @@ def test_interactive_loop(tiny_bundle):
     assert "positive" in r.output and "raw score" in r.output and "unknown words: Zorblax" in r.output
 
 
+def test_square_brackets_in_texts_are_printed_as_typed(tiny_bundle, tmp_path):
+    """Rich reads "[b]" or "[/spoiler]" as markup: review text with a closing tag crashed the table
+    with a traceback, and an opening one vanished from the output."""
+    r = run("predict", "-m", tiny_bundle, "[/spoiler] great", "[b]awful[/b] plot")
+    assert r.exit_code == 0, r.output
+    assert "[/spoiler] great" in r.output and "[b]awful[/b] plot" in r.output
+    r = run("predict", "-m", tiny_bundle, "--interactive", input="[/x] great Zorblax\nquit\n")
+    assert r.exit_code == 0 and "unknown words: x, Zorblax" in r.output, r.output
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"text": ["x"]}).to_csv(src, index=False)
+    assert_one_line_error(run("predict", "-m", tiny_bundle, "--input", src, "--output", tmp_path / "o.csv",
+                              "--text-column", "[/review]"), "no column '[/review]'")
+    pd.DataFrame({"text": [f"[/x] great film {i}" for i in range(4)] + [f"[b]awful[/b] {i}" for i in range(4)],
+                  "label": [1] * 4 + [0] * 4}).to_csv(src, index=False)
+    r = run("evaluate", tiny_bundle, "--data", src, "--examples", "8")
+    assert r.exit_code == 0 and "[/x] great film" in r.output and "[b]awful[/b]" in r.output, r.output
+    r = run("errors", tiny_bundle, "--data", src, "-o", tmp_path / "err")
+    assert r.exit_code == 0, r.output
+
+
+def test_help_texts_show_their_defaults():
+    """Typer renders help through Rich, where "[default: the shipped model]" is a style tag and vanished
+    ("Model bundle ."): help texts write defaults in parentheses."""
+    import re
+
+    import typer.main
+
+    tag = re.compile(r"(?<!\\)\[[a-z#/@][^\[\]]*\]")
+
+    def helps(cmd, where):
+        yield where, cmd.help or ""
+        for p in cmd.params:
+            yield f"{where} {p.name}", getattr(p, "help", None) or ""
+        for name, sub in getattr(cmd, "commands", {}).items():
+            yield from helps(sub, f"{where} {name}")
+
+    texts = list(helps(typer.main.get_command(app), "sentiment-lab"))
+    assert len(texts) > 100
+    assert [(where, h) for where, h in texts if tag.search(h)] == []
+    r = run("predict", "--help")
+    words = " ".join(r.output.replace("│", " ").split())  # the help column wraps at the terminal's width
+    assert r.exit_code == 0 and "Model bundle (default: the shipped model)." in words, r.output
+
+
 def test_bad_inputs_are_one_line_errors(tiny_bundle, tmp_path):
     assert_one_line_error(run("predict", "-m", tiny_bundle, "   "), "text is empty")
     assert_one_line_error(run("predict", "-m", tiny_bundle, "x" * 200_000), "limit")

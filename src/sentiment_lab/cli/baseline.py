@@ -49,7 +49,7 @@ def _records(data: Optional[str], split: str, text_column: str, label_column: st
 @user_errors
 def train(
     name: str = typer.Argument(..., help="vader | tfidf | nbsvm | sentence-embeddings."),
-    data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder or a labelled table [default: cached IMDB]."),
+    data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder or a labelled table (default: cached IMDB)."),
     test_data: Optional[str] = typer.Option(None, "--test-data", help="Labelled table to evaluate on (IMDB: its test split)."),
     text_column: str = typer.Option("text", help="Text column of a table."),
     label_column: str = typer.Option("label", help="Label column of a table."),
@@ -84,14 +84,14 @@ def train(
         for table in metrics_tables(metrics["test"]):
             console.print(table)
     clf.save_pretrained(output, metrics=metrics)
-    console.print(f"trained in {metrics['train_s']:.1f} s; saved to {output}", highlight=False)
+    console.print(f"trained in {metrics['train_s']:.1f} s; saved to {output}", highlight=False, markup=False)
 
 
 @baseline_app.command("evaluate")
 @user_errors
 def evaluate(
     directory: Path = typer.Argument(..., help="A saved baseline."),
-    data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder or a labelled table [default: cached IMDB]."),
+    data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder or a labelled table (default: cached IMDB)."),
     split: str = typer.Option("test", help="IMDB split: test | train."),
     text_column: str = typer.Option("text", help="Text column of a table."),
     label_column: str = typer.Option("label", help="Label column of a table."),
@@ -115,7 +115,7 @@ def evaluate(
     if output:
         output.parent.mkdir(parents=True, exist_ok=True)
         write_json(output, m)
-        console.print(f"metrics written to {output}")
+        console.print(f"metrics written to {output}", markup=False)
 
 
 @baseline_app.command("predict")

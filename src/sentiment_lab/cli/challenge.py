@@ -15,7 +15,7 @@ from sentiment_lab.cli.common import console, user_errors
 @app.command()
 @user_errors
 def challenge(
-    bundle: Optional[Path] = typer.Argument(None, help="Model bundle [default: the shipped model]."),
+    bundle: Optional[Path] = typer.Argument(None, help="Model bundle (default: the shipped model)."),
     suite: Optional[Path] = typer.Option(None, "--suite", help="Your own JSONL suite (text, label, group[, pair])."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the full results as JSON."),
     show_failures: int = typer.Option(20, "--failures", help="How many failures to list."),

@@ -51,12 +51,12 @@ def _imdb(data: Optional[str], no_imdb: bool) -> tuple[list, list, Optional[str]
 @app.command()
 @user_errors
 def compare(
-    sentences: Optional[List[str]] = typer.Argument(None, help="Sentences for the side-by-side table [default: the notebook's]."),
+    sentences: Optional[List[str]] = typer.Argument(None, help="Sentences for the side-by-side table (default: the notebook's)."),
     methods: str = typer.Option(",".join(("rnn", "vader", "tfidf", "nbsvm", "sentence-embeddings", "llm-0shot", "llm-kshot")),
                                 "--methods", help="Comma-separated methods to run."),
-    model: Optional[Path] = typer.Option(None, "--model", "-m", help="RNN bundle [default: the shipped model]."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help="RNN bundle (default: the shipped model)."),
     baseline: Optional[List[str]] = typer.Option(None, "--baseline", help="NAME=DIR: a saved baseline (repeatable)."),
-    data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder [default: the cached download]."),
+    data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder (default: the cached download)."),
     n: int = typer.Option(200, "--n", help="IMDB test reviews in the sample (seeded, stratified)."),
     seed: int = typer.Option(42, "--seed", help="Seed of the IMDB sample, training subsets and k-shot examples."),
     train_limit: int = typer.Option(2000, "--train-limit", help="IMDB train reviews for baselines trained on the fly."),
@@ -65,14 +65,14 @@ def compare(
     k_shot: int = typer.Option(4, "--k-shot", help="Demonstrations for llm-kshot."),
     provider: Optional[str] = typer.Option(None, "--provider", help=PROVIDER_HELP),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1."),
-    llm_model: Optional[str] = typer.Option(None, "--llm-model", help="LLM name [Mistral: mistral-small-latest]."),
+    llm_model: Optional[str] = typer.Option(None, "--llm-model", help="LLM name (Mistral: mistral-small-latest)."),
     api_key_env: Optional[str] = typer.Option(None, "--api-key-env", help="Environment variable holding the key."),
     timeout: float = typer.Option(60.0, "--timeout", help="Seconds per LLM request attempt."),
     max_retries: int = typer.Option(4, "--max-retries", help="Retries with backoff on 429/5xx/timeouts."),
     concurrency: int = typer.Option(4, "--concurrency", help="LLM requests in flight at most."),
     price_in: Optional[float] = typer.Option(None, "--price-in", help="USD per 1M input tokens (default: estimate table)."),
     price_out: Optional[float] = typer.Option(None, "--price-out", help="USD per 1M output tokens."),
-    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="LLM answer cache [$SENTIMENT_LAB_HOME/llm-cache]."),
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="LLM answer cache (default: $SENTIMENT_LAB_HOME/llm-cache)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the LLM answer cache."),
     output: Path = typer.Option(Path("runs/compare"), "--output", "-o", help="Directory for compare.json/.md and CSV tables."),
 ) -> None:
@@ -104,7 +104,7 @@ def compare(
     for name, usage in result.get("llm_usage", {}).items():
         console.print(f"{name}: {usage_line(usage, found[name].client.prices is not None)}", highlight=False)
     written = write_outputs(result, output)
-    console.print(f"tables written to {output}/ ({', '.join(p.name for p in written)})", highlight=False)
+    console.print(f"tables written to {output}/ ({', '.join(p.name for p in written)})", highlight=False, markup=False)
 
 
 def _print(result: dict) -> None:

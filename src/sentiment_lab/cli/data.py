@@ -30,14 +30,14 @@ def _load(data: Optional[str], test_data: Optional[str], text_column: str, label
 @user_errors
 def data_plots(
     data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive or folder, or a CSV/TSV/JSONL/Parquet "
-                                       "table [default: the cached IMDB archive, downloaded if absent]."),
+                                       "table (default: the cached IMDB archive, downloaded if absent)."),
     test_data: Optional[str] = typer.Option(None, "--test-data", help="A separate test table (for your own data)."),
     text_column: str = typer.Option("text", help="Text column of a table."),
     label_column: str = typer.Option("label", help="Label column of a table."),
     rating_threshold: Optional[float] = typer.Option(None, help="Star ratings >= this are positive."),
     bundle: Optional[Path] = typer.Option(None, "--bundle", "-m", help="Bundle whose tokenizer counts the tokens and "
-                                          "whose MAX_LEN and vocabulary are marked [default: the shipped model]."),
-    max_len: Optional[int] = typer.Option(None, "--max-len", help="MAX_LEN to mark [default: the bundle's]."),
+                                          "whose MAX_LEN and vocabulary are marked (default: the shipped model)."),
+    max_len: Optional[int] = typer.Option(None, "--max-len", help="MAX_LEN to mark (default: the bundle's)."),
     unit: str = typer.Option("tokens", help="Length unit: tokens (the bundle's tokenizer) | words (whitespace)."),
     limit: Optional[int] = typer.Option(None, help="Use a seeded, stratified subset of N train and N test reviews."),
     output: Path = typer.Option(Path("data-plots"), "--output", "-o", help="Output directory."),
@@ -80,4 +80,4 @@ def data_plots(
         t.add_row(f"{split}: negative / positive", f"{c['negative']:,} / {c['positive']:,}")
     console.print(t)
     for name, path in summary["figures"].items():
-        console.print(f"{name}: {path}")
+        console.print(f"{name}: {path}", markup=False)

@@ -13,13 +13,13 @@ from sentiment_lab.cli.common import console, user_errors
 @app.command()
 @user_errors
 def download(
-    dest: Optional[Path] = typer.Option(None, help="Where to write the archive [default: $SENTIMENT_LAB_HOME/aclImdb_v1.tar.gz]"),
-    url: str = typer.Option(None, help="Archive URL [default: the official Stanford URL]"),
-    sha256: Optional[str] = typer.Option(None, help="Expected sha256 [default: the official archive's; '' = skip]"),
+    dest: Optional[Path] = typer.Option(None, help="Where to write the archive (default: $SENTIMENT_LAB_HOME/aclImdb_v1.tar.gz)"),
+    url: str = typer.Option(None, help="Archive URL (default: the official Stanford URL)"),
+    sha256: Optional[str] = typer.Option(None, help="Expected sha256 (default: the official archive's; '' = skip)"),
 ) -> None:
     """Download the IMDB archive (streamed, sha256-verified, written atomically)."""
     from sentiment_lab.data import imdb
 
     target = dest or imdb.home() / imdb.ARCHIVE_NAME
     path = imdb.download(target, url=url or imdb.URL, sha256=imdb.SHA256 if sha256 is None else (sha256 or None))
-    console.print(f"saved {path} ({path.stat().st_size:,} bytes)")
+    console.print(f"saved {path} ({path.stat().st_size:,} bytes)", markup=False)

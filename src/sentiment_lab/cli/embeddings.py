@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from sentiment_lab.cli.app import app
@@ -16,10 +17,10 @@ from sentiment_lab.errors import ConfigError
 @app.command()
 @user_errors
 def embeddings(
-    bundle: Optional[Path] = typer.Argument(None, help="Model bundle directory [default: the shipped model]."),
+    bundle: Optional[Path] = typer.Argument(None, help="Model bundle directory (default: the shipped model)."),
     words: Optional[str] = typer.Option(None, "--words", "-w", help="Words to show: good,great,bad or groups as "
-                                        "'positive:good,great;negative:bad,awful' [default: the notebook's four "
-                                        "groups of 10 words]."),
+                                        "'positive:good,great;negative:bad,awful' (default: the notebook's four "
+                                        "groups of 10 words)."),
     method: str = typer.Option("tsne", "--method", help="2-D projection: tsne | pca | umap."),
     neighbours: int = typer.Option(8, "--neighbours", "-k", help="Nearest neighbours (cosine) to list per word."),
     top_n: int = typer.Option(5000, "--top-n", help="Most frequent words to export for the Embedding Projector."),
@@ -43,10 +44,10 @@ def embeddings(
     t.add_column("group")
     t.add_column(f"{neighbours} nearest words (cosine)")
     for w, g in zip(rep.words, rep.groups):
-        t.add_row(w, g, ", ".join(f"{n} {s:.2f}" for n, s in rep.neighbours[w]))
+        t.add_row(escape(w), escape(g), escape(", ".join(f"{n} {s:.2f}" for n, s in rep.neighbours[w])))
     console.print(t)
     if rep.missing:
         console.print("[yellow]not in the vocabulary (or split into several tokens):[/yellow] "
-                      + "; ".join(f"{g}: {', '.join(ws)}" for g, ws in rep.missing.items()), highlight=False)
+                      + escape("; ".join(f"{g}: {', '.join(ws)}" for g, ws in rep.missing.items())), highlight=False)
     for name, path in rep.paths.items():
-        console.print(f"{name}: {path}")
+        console.print(f"{name}: {path}", markup=False)

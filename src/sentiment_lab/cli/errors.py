@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from sentiment_lab.cli.app import app
@@ -33,9 +34,9 @@ def _run_records(run_dir: Path, data: Optional[str], text_column: str, label_col
 @user_errors
 def errors(
     path: Optional[Path] = typer.Argument(None, help="A model bundle, or a run directory from `train` (its "
-                                          "test_predictions.csv is reused) [default: the shipped model]."),
+                                          "test_predictions.csv is reused) (default: the shipped model)."),
     data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder or a labelled table "
-                                       "[default: cached IMDB; for a run directory, the data it was tested on]."),
+                                       "(default: cached IMDB; for a run directory, the data it was tested on)."),
     text_column: str = typer.Option("text", help="Text column of a table."),
     label_column: str = typer.Option("label", help="Label column of a table."),
     rating_threshold: Optional[float] = typer.Option(None, help="Star ratings >= this are positive."),
@@ -81,8 +82,8 @@ def errors(
             a = res.attributions.get(r["id"])
             top = "" if not a else ("+ " + ", ".join(w for w, _ in a["top_positive"]) + "\n- "
                                     + ", ".join(w for w, _ in a["top_negative"]))
-            t.add_row(r["id"], "" if r["rating"] is None or str(r["rating"]) == "<NA>" else str(r["rating"]),
-                      f"{r['p_positive']:.3f}", shorten(r["text"], 160), top)
+            t.add_row(escape(str(r["id"])), "" if r["rating"] is None or str(r["rating"]) == "<NA>" else str(r["rating"]),
+                      f"{r['p_positive']:.3f}", escape(shorten(r["text"], 160)), escape(top))
         console.print(t)
     for title, df in (("Error rate by review length (tokens)", res.by_length), ("Error rate by star rating", res.by_rating)):
         if df is None:
@@ -97,4 +98,4 @@ def errors(
     console.print(f"accuracy {res.accuracy:.2%} on {len(res.table):,} reviews"
                   + (f"; {res.attribution_note}" if res.attribution_note else ""))
     for name, p_ in paths.items():
-        console.print(f"{name}: {p_}")
+        console.print(f"{name}: {p_}", markup=False)

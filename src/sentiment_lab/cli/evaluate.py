@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from sentiment_lab.cli.app import app
@@ -47,8 +48,8 @@ def metrics_tables(m: dict) -> list[Table]:
 @app.command()
 @user_errors
 def evaluate(
-    bundle: Optional[Path] = typer.Argument(None, help="Model bundle directory [default: the shipped model]."),
-    data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder or a labelled table [default: cached IMDB]."),
+    bundle: Optional[Path] = typer.Argument(None, help="Model bundle directory (default: the shipped model)."),
+    data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder or a labelled table (default: cached IMDB)."),
     split: str = typer.Option("test", help="IMDB split to evaluate on: test | train."),
     text_column: str = typer.Option("text", help="Text column of a table."),
     label_column: str = typer.Option("label", help="Label column of a table."),
@@ -76,11 +77,11 @@ def evaluate(
         for i in random.Random(0).sample(range(len(records)), min(examples, len(records))):
             r, q = records[i], float(p[i])
             pred = int(q >= 0.5)
-            ex.add_row(r.text[:90].replace("<br />", " ") + ("..." if len(r.text) > 90 else ""),
+            ex.add_row(escape(r.text[:90].replace("<br />", " ") + ("..." if len(r.text) > 90 else "")),
                        ("negative", "positive")[r.label], ("negative", "positive")[pred],
                        f"{max(q, 1 - q):.1%}", "[green]ok[/green]" if pred == r.label else "[red]wrong[/red]")
         console.print(ex)
     if output:
         output.parent.mkdir(parents=True, exist_ok=True)
         write_json(output, m)
-        console.print(f"metrics written to {output}")
+        console.print(f"metrics written to {output}", markup=False)

@@ -35,9 +35,10 @@ def experiment(
     cells = plan(presets, grid, seeds, common)
     if dry_run:
         for cell, _ in cells:
-            console.print(cell.key)
+            console.print(cell.key, markup=False)
         console.print(f"{len(cells)} runs")
         return
     agg = run_experiment(presets, grid, seeds, out, common, on_event=lambda m: err_console.log(m))
-    console.print((out / "results.md").read_text())
-    console.print(f"{len(agg)} configurations ({len(cells)} runs from this command); tables and plots in {out}")
+    console.print((out / "results.md").read_text(), markup=False)
+    console.print(f"{len(agg)} configurations ({len(cells)} runs from this command); tables and plots in {out}",
+                  markup=False)

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from sentiment_lab.cli.app import app
@@ -15,12 +16,12 @@ from sentiment_lab.errors import InputError
 @app.command()
 @user_errors
 def export(
-    bundle: Optional[Path] = typer.Argument(None, help="Model bundle [default: the shipped model, needs -o]."),
+    bundle: Optional[Path] = typer.Argument(None, help="Model bundle (default: the shipped model, needs -o)."),
     format: str = typer.Option("onnx", "--format", "-f", help="Export format (onnx)."),
     output: Optional[Path] = typer.Option(
         None, "--output", "-o",
         help="FILE.onnx: standalone file(s), bundle untouched. DIR: a new bundle (copy + ONNX). "
-             "[default: into BUNDLE, listed in its sha256 manifest]"),
+             "(default: into BUNDLE, listed in its sha256 manifest)"),
     quantize: Optional[str] = typer.Option(None, "--quantize", "-q",
                                            help="Also write a dynamic-int8 model (int8): ~4x smaller."),
 ) -> None:
@@ -35,5 +36,5 @@ def export(
     for col in ("model", "file", "size", "max |logit diff| vs PyTorch"):
         table.add_column(col)
     for variant, info in result.items():
-        table.add_row(variant, info["path"], f"{info['bytes'] / 2**20:.1f} MiB", f"{info['max_abs_diff']:.2e}")
+        table.add_row(variant, escape(str(info["path"])), f"{info['bytes'] / 2**20:.1f} MiB", f"{info['max_abs_diff']:.2e}")
     console.print(table)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 
 from sentiment_lab.cli.app import app
 from sentiment_lab.cli.common import console, err_console, user_errors
@@ -47,14 +48,14 @@ def generate(
     temperature: float = typer.Option(0.9, "--temperature", help="Sampling temperature (variety)."),
     provider: Optional[str] = typer.Option(None, "--provider", help=PROVIDER_HELP),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1."),
-    model: Optional[str] = typer.Option(None, "--model", help="Model name [Mistral: mistral-small-latest]."),
+    model: Optional[str] = typer.Option(None, "--model", help="Model name (Mistral: mistral-small-latest)."),
     api_key_env: Optional[str] = typer.Option(None, "--api-key-env", help="Environment variable holding the key."),
     timeout: float = typer.Option(60.0, "--timeout", help="Seconds per request attempt."),
     max_retries: int = typer.Option(4, "--max-retries", help="Retries with backoff on 429/5xx/timeouts."),
     concurrency: int = typer.Option(4, "--concurrency", help="Requests in flight at most."),
     price_in: Optional[float] = typer.Option(None, "--price-in", help="USD per 1M input tokens (default: estimate table)."),
     price_out: Optional[float] = typer.Option(None, "--price-out", help="USD per 1M output tokens."),
-    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Answer cache [$SENTIMENT_LAB_HOME/llm-cache]."),
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Answer cache (default: $SENTIMENT_LAB_HOME/llm-cache)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the answer cache."),
 ) -> None:
     """Write synthetic reviews with an LLM (Mistral or any OpenAI-compatible server) to JSONL."""
@@ -64,7 +65,7 @@ def generate(
                                     price_in, price_out, cache_dir, no_cache))
     rows, problems = generate_reviews(client, sentiment, n, topic, words=words, temperature=temperature)
     for p in problems:
-        err_console.print(f"[yellow]skipped[/yellow] {p}", highlight=False, soft_wrap=True)
+        err_console.print(f"[yellow]skipped[/yellow] {escape(str(p))}", highlight=False, soft_wrap=True)
     if rows:
         write_jsonl(rows, output, append=append)
     console.print(f"{len(rows)} of {n} {sentiment} reviews from {client.name} written to {output}"

@@ -21,4 +21,4 @@ def plot(run_dir: Path = typer.Argument(..., help="A run directory written by `s
         raise InputError(f"{run_dir} is not a run directory: history.json is missing")
     paths = plot_run(run_dir)
     for name, path in paths.items():
-        console.print(f"{name}: {path:.4f}" if isinstance(path, float) else f"{name}: {path}")
+        console.print(f"{name}: {path:.4f}" if isinstance(path, float) else f"{name}: {path}", markup=False)

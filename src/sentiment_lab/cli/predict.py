@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from sentiment_lab.cli.app import app
@@ -36,7 +37,7 @@ def predict_file(clf, input: Path, output: Optional[Path], text_column: str, chu
                            on_progress=lambda done, total, rows: bar.update(task, completed=done, total=total,
                                                                             rows=rows))
     if output is not None:
-        console.print(f"{n:,} predictions written to {output}")
+        console.print(f"{n:,} predictions written to {output}", markup=False)
 
 
 def interactive(clf) -> None:
@@ -54,28 +55,28 @@ def interactive(clf) -> None:
         try:
             r = _row(clf, text)
         except InputError as exc:
-            console.print(f"[red]error:[/red] {exc}")
+            console.print(f"[red]error:[/red] {escape(str(exc))}")
             continue
         p = clf.predict_proba([text])[0, 1]
         color = "green" if r["label"] == "positive" else "red"
         console.print(f"[{color}]{r['label']}[/{color}]  confidence {r['score']:.1%}  raw score {p:.4f}")
         if r["unknown_words"]:
-            console.print(f"  unknown words: {', '.join(r['unknown_words'])}", highlight=False)
+            console.print(f"  unknown words: {', '.join(r['unknown_words'])}", highlight=False, markup=False)
 
 
 @app.command()
 @user_errors
 def predict(
     texts: Optional[list[str]] = typer.Argument(None, help="One or more texts to classify."),
-    bundle: Optional[Path] = typer.Option(None, "--bundle", "-m", help="Model bundle [default: the shipped model]."),
+    bundle: Optional[Path] = typer.Option(None, "--bundle", "-m", help="Model bundle (default: the shipped model)."),
     input: Optional[Path] = typer.Option(None, "--input", "-i", help="File of texts: .txt (one per line), CSV, TSV, JSONL or Parquet."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write predictions (.csv, .tsv, .jsonl, .parquet)."),
     text_column: str = typer.Option("text", help="Text column of --input."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted --input/--output run where it stopped."),
     chunk_size: int = typer.Option(10_000, "--chunk-size", help="Rows read and scored at a time (memory ~ one chunk)."),
     backend: Optional[str] = typer.Option(
-        None, help="torch, numpy, onnx, onnx-int8 or auto [default: numpy for texts; auto for --input: onnx "
-                   "if the bundle has an export, else torch]."),
+        None, help="torch, numpy, onnx, onnx-int8 or auto (default: numpy for texts; auto for --input: onnx "
+                   "if the bundle has an export, else torch)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar for --input (on a terminal)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON lines instead of a table."),
     interactive_: bool = typer.Option(False, "--interactive", help="Type sentences one by one ('quit' ends)."),
@@ -106,6 +107,6 @@ def predict(
         table.add_column(col)
     for t, r in zip(texts, rows):
         color = "green" if r["label"] == "positive" else "red"
-        table.add_row(t if len(t) <= 80 else t[:77] + "...", f"[{color}]{r['label']}[/{color}]", f"{r['score']:.1%}",
-                      ", ".join(r["unknown_words"]))
+        table.add_row(escape(t if len(t) <= 80 else t[:77] + "..."), f"[{color}]{r['label']}[/{color}]", f"{r['score']:.1%}",
+                      escape(", ".join(r["unknown_words"])))
     console.print(table)

@@ -16,7 +16,7 @@ def report(
     run_dir: Path = typer.Argument(..., help="A run directory written by `sentiment-lab train`."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="HTML file to write (default RUN_DIR/report.html)."),
     data: Optional[str] = typer.Option(None, "--data", help="The test data the run was tested on (aclImdb archive/"
-                                       "folder or a labelled table), for the error section [default: from the run's config]."),
+                                       "folder or a labelled table), for the error section (default: from the run's config)."),
     text_column: str = typer.Option("text", help="Text column of a table."),
     label_column: str = typer.Option("label", help="Label column of a table."),
     challenge: bool = typer.Option(True, help="Run the challenge suite on the run's bundle."),
@@ -30,4 +30,4 @@ def report(
 
     records = load_records(data, "test", text_column, label_column, None, None) if data and errors else None
     path = build(run_dir, output, records, challenge=challenge, embeddings=embeddings, errors=errors)
-    console.print(f"report: {path}")
+    console.print(f"report: {path}", markup=False)

@@ -44,7 +44,7 @@ def train(
     text_column: Optional[str] = typer.Option(None, help="Text column of a table."),
     label_column: Optional[str] = typer.Option(None, help="Label column: 0/1, pos/neg, positive/negative, true/false, or stars."),
     rating_threshold: Optional[float] = typer.Option(None, help="Star ratings >= this are positive."),
-    run_dir: Optional[Path] = typer.Option(None, "--run-dir", "-o", help="Output directory [default: runs/PRESET]."),
+    run_dir: Optional[Path] = typer.Option(None, "--run-dir", "-o", help="Output directory (default: runs/PRESET)."),
     limit: Optional[int] = typer.Option(None, help="Use at most N train and N test rows (quick runs)."),
     epochs: Optional[int] = typer.Option(None, help="Override train.epochs."),
     seed: Optional[int] = typer.Option(None, help="Override train.seed."),
@@ -80,8 +80,10 @@ def train(
     test = result.metrics.get("test")
     if test:
         console.print(f"test accuracy {test['accuracy']:.4f}, macro F1 {test['f1_macro']:.4f} "
-                      f"(epoch {result.best_epoch} kept); bundle: {out / 'bundle'}")
+                      f"(epoch {result.best_epoch} kept); bundle: {out / 'bundle'}", markup=False)
     elif "val" in result.metrics:
-        console.print(f"validation accuracy {result.metrics['val']['accuracy']:.4f}; bundle: {out / 'bundle'}")
+        console.print(f"validation accuracy {result.metrics['val']['accuracy']:.4f}; bundle: {out / 'bundle'}",
+                      markup=False)
     else:
-        console.print(f"trained for {result.best_epoch} epoch(s), no validation or test split; bundle: {out / 'bundle'}")
+        console.print(f"trained for {result.best_epoch} epoch(s), no validation or test split; bundle: {out / 'bundle'}",
+                      markup=False)
