@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_seed import machine_info  # noqa: E402
 
-from sentiment_lab.bundle import write_json  # noqa: E402
+from sentiment_lab.atomic import write_json  # noqa: E402
 from sentiment_lab.config import load_config  # noqa: E402
 from sentiment_lab.data import load_splits  # noqa: E402
 from sentiment_lab.models.rnn import BagOfNgrams  # noqa: E402

@@ -129,7 +129,7 @@ def main() -> None:
     res["load_average_end"] = os.getloadavg()
     res["parent_peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # must stay below the children's
     if args.out:
-        from sentiment_lab.bundle import write_json  # here: the parent stays light while it measures
+        from sentiment_lab.atomic import write_json  # here: the parent stays light while it measures
 
         args.out.parent.mkdir(parents=True, exist_ok=True)
         write_json(args.out, res)  # atomic, as every result file

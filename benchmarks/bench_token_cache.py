@@ -29,7 +29,7 @@ def main() -> None:
     os.environ["SENTIMENT_LAB_IDS_CACHE"] = tempfile.mkdtemp(prefix="bench-ids-")
 
     from bench_seed import machine_info
-    from sentiment_lab.bundle import write_json
+    from sentiment_lab.atomic import write_json
 
     from sentiment_lab import token_cache
     from sentiment_lab.classifier import default_bundle

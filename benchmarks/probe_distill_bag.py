@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from ablation_bag_alone import train_bag  # noqa: E402
 from bench_seed import machine_info  # noqa: E402
 
-from sentiment_lab.bundle import write_json  # noqa: E402
+from sentiment_lab.atomic import write_json  # noqa: E402
 from sentiment_lab.config import load_config  # noqa: E402
 from sentiment_lab.data import Splits, load_splits  # noqa: E402
 from sentiment_lab.data import label_blocks  # noqa: E402

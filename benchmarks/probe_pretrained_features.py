@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_seed import machine_info  # noqa: E402
 
 from sentiment_lab.batching import bucket_batches, collate, predict_logits  # noqa: E402
-from sentiment_lab.bundle import write_json  # noqa: E402
+from sentiment_lab.atomic import write_json  # noqa: E402
 from sentiment_lab.config import load_config  # noqa: E402
 from sentiment_lab.data import load_splits  # noqa: E402
 from sentiment_lab.models import build_model  # noqa: E402

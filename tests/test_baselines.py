@@ -125,3 +125,27 @@ def test_cli_train_evaluate_predict(imdb_archive, tmp_path):
     lines = [ln for ln in r.output.splitlines() if ln.strip()]
     assert r.exit_code == 1 and len(lines) == 1 and "unknown baseline 'svm'" in lines[0]
     assert not (tmp_path / "x").exists()
+
+
+def test_cli_train_refuses_bad_params_and_foreign_outputs(imdb_archive, tmp_path):
+    """scikit-learn's parameter checks surface as one line; -o never replaces a file or another folder."""
+    def one_line_error(args, fragment):
+        r = runner.invoke(app, ["baseline", "train", *map(str, args)])
+        errors = [ln for ln in r.output.splitlines() if ln.startswith("error:")]
+        assert r.exit_code == 1 and "Traceback" not in r.output, r.output
+        assert len(errors) == 1 and fragment in errors[0] and r.output.rstrip().endswith(errors[0]), r.output
+
+    one_line_error(["tfidf", "--data", imdb_archive, "-p", "C=-1", "-o", tmp_path / "t"], "'C' parameter")
+    one_line_error(["tfidf", "--data", imdb_archive, "-p", "min_df=abc", "-o", tmp_path / "t"], "'min_df' parameter")
+    assert not (tmp_path / "t").exists()
+    notes = tmp_path / "notes.txt"
+    notes.write_text("precious")
+    one_line_error(["vader", "--data", imdb_archive, "-o", notes], "is a file")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "data.csv").write_text("precious")
+    one_line_error(["vader", "--data", imdb_archive, "-o", tmp_path / "mine"], "already holds other files")
+    assert notes.read_text() == "precious" and (tmp_path / "mine" / "data.csv").read_text() == "precious"
+    r = runner.invoke(app, ["baseline", "train", "vader", "--data", str(imdb_archive), "-o", str(tmp_path / "v")])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["baseline", "train", "vader", "--data", str(imdb_archive), "-o", str(tmp_path / "v")])
+    assert r.exit_code == 0, r.output  # retraining into its own earlier output is allowed

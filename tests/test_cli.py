@@ -3,6 +3,7 @@ import json
 
 import pandas as pd
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from sentiment_lab.cli import app
@@ -105,6 +106,9 @@ def test_help_texts_show_their_defaults():
     texts = list(helps(typer.main.get_command(app), "sentiment-lab"))
     assert len(texts) > 100
     assert [(where, h) for where, h in texts if tag.search(h)] == []
+    # the command list shows each docstring's first paragraph with its line breaks: one line each
+    commands = [(where, h) for where, h in texts if " " not in where.removeprefix("sentiment-lab ")]
+    assert len(commands) > 15 and [w for w, h in commands if "\n" in h.strip().split("\n\n")[0]] == []
     r = run("predict", "--help")
     words = " ".join(r.output.replace("│", " ").split())  # the help column wraps at the terminal's width
     assert r.exit_code == 0 and "Model bundle (default: the shipped model)." in words, r.output
@@ -124,6 +128,38 @@ def test_bad_inputs_are_one_line_errors(tiny_bundle, tmp_path):
     bad.write_bytes(b"text\n\xff\xfe\n")
     assert_one_line_error(run("predict", "-m", tiny_bundle, "--input", bad, "--output", out), "UTF-8")
     assert not out.exists() and list(tmp_path.glob(".out*")) == []
+
+
+def test_mistakes_students_make_are_one_line_errors_that_write_nothing(tiny_bundle, tiny_run, tmp_path):
+    """Found by walking through the README as a new user would: each was a traceback, a silent
+    surprise, or a message about the wrong problem."""
+    syn = ("--set", "data.source=synthetic", "--no-progress")
+    assert_one_line_error(run("train", *syn, "--set", "model.arch=transformer.v1", "-o", tmp_path / "a"),
+                          "unknown architecture 'transformer.v1'")
+    if not torch.cuda.is_available():
+        assert_one_line_error(run("train", *syn, "--device", "cuda", "-o", tmp_path / "b"), "no CUDA device")
+    assert_one_line_error(run("train", *syn, "--limit", "0", "-o", tmp_path / "c"), "data.limit must be >= 1")
+    (tmp_path / "file.txt").write_text("x")
+    assert_one_line_error(run("train", *syn, "-o", tmp_path / "file.txt"), "is a file")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]  # no half-made run folder
+    assert_one_line_error(run("train", "--resume", tiny_run.run_dir, "--epochs", "9"), "--resume continues a run")
+    assert_one_line_error(run("predict", "-m", tiny_run.run_dir, "hi"), "is a run folder", "bundle")
+    assert_one_line_error(run("predict", "-m", tiny_bundle, "--input", tmp_path / "file.txt", "also this"),
+                          "one of them")
+    assert_one_line_error(run("predict", "-m", tiny_bundle, "hi", "-o", tmp_path / "o.csv"), "--output needs --input")
+    assert_one_line_error(run("predict", "-m", tiny_bundle, "--input", tmp_path), "is a folder")
+    assert_one_line_error(run("predict", "-m", tiny_bundle, "ok \udcff"), "not valid UTF-8")  # argv's undecodable bytes
+    assert_one_line_error(run("errors", tmp_path / "nope"), "model bundle not found")  # not an IMDB download first
+    assert_one_line_error(run("challenge", tiny_bundle, "--suite", tmp_path / "none.jsonl"), "file not found")
+    (tmp_path / "out").mkdir()
+    assert_one_line_error(run("challenge", tiny_bundle, "-o", tmp_path / "out"), "is a folder")
+    table = tmp_path / "t.csv"
+    pd.DataFrame({"text": ["good", "bad"], "label": [1, 0]}).to_csv(table, index=False)
+    assert_one_line_error(run("evaluate", tiny_bundle, "--data", table, "--limit", "0"), "--limit must be at least 1")
+    assert_one_line_error(run("evaluate", tiny_bundle, "--data", table, "-o", tmp_path / "out"), "is a folder")
+    assert_one_line_error(run("compare", "x", "--methods", ""), "--methods is empty")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt", "out", "t.csv"]
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 def test_train_and_evaluate_own_csv(tmp_path):

@@ -82,6 +82,19 @@ def test_build_methods_skips_unconfigured_llm_and_untrained(tiny_bundle):
         build_methods(["bert"])
 
 
+def test_a_saved_baseline_must_be_the_method_it_is_given_for(corpus_splits, tmp_path):
+    """--baseline nbsvm=DIR with a TF-IDF model in DIR ran TF-IDF and reported it as NBSVM."""
+    from sentiment_lab.baselines import get_baseline
+    from sentiment_lab.errors import BundleError
+
+    tr = corpus_splits.train
+    d = get_baseline("tfidf").fit([r.text for r in tr], [r.label for r in tr]).save_pretrained(tmp_path / "tf")
+    methods, _, notes = build_methods(["tfidf"], baseline_dirs={"tfidf": d})
+    assert type(methods["tfidf"]).__name__ == "TfidfLogReg" and notes["tfidf"] == f"loaded from {d}"
+    with pytest.raises(BundleError, match="holds a 'tfidf' baseline, not 'nbsvm'"):
+        build_methods(["nbsvm"], baseline_dirs={"nbsvm": d})
+
+
 runner = CliRunner()
 
 

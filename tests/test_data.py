@@ -10,7 +10,7 @@ import pytest
 from sentiment_lab.config import DataConfig
 from sentiment_lab.data import load_imdb, load_splits, load_table
 from sentiment_lab.data import imdb as imdb_mod
-from sentiment_lab.errors import DataError
+from sentiment_lab.errors import DataError, InputError
 
 
 def test_archive_records(imdb_archive):
@@ -36,8 +36,9 @@ def test_corrupted_and_truncated_archive(imdb_archive, tmp_path):
         load_imdb(trunc)
     junk = tmp_path / "junk.tar.gz"
     junk.write_bytes(b"not an archive at all" * 10)
-    with pytest.raises(DataError, match="cannot read IMDB archive"):
+    with pytest.raises(DataError, match="cannot read IMDB archive") as err:
         load_imdb(junk)
+    assert "\n" not in str(err.value)  # tarfile's message lists each compression it tried, one per line
     with pytest.raises(DataError, match="not found"):
         load_imdb(tmp_path / "missing.tar.gz")
 
@@ -91,10 +92,24 @@ def test_interrupted_download_leaves_nothing(server, tmp_path):
     assert list((tmp_path / "dl").iterdir()) == []
 
 
-def test_offline_download_is_a_clear_error(tmp_path):
-    with pytest.raises(DataError, match="cannot download .*offline"):
-        imdb_mod.download(tmp_path / "dl" / "a.tar.gz", url="http://127.0.0.1:9/none.tar.gz", progress=False, timeout=2)
+def test_offline_download_is_a_clear_error(tmp_path, monkeypatch):
+    dead = "http://127.0.0.1:9/none.tar.gz"
+    with pytest.raises(DataError, match="cannot download"):
+        imdb_mod.download(tmp_path / "dl" / "a.tar.gz", url=dead, progress=False, timeout=2)
     assert list((tmp_path / "dl").iterdir()) == []
+    monkeypatch.setenv("SENTIMENT_LAB_HOME", str(tmp_path / "home"))  # the commands that read data suggest --data
+    with pytest.raises(DataError, match="cannot download .*offline.*--data"):
+        load_imdb(None, url=dead, progress=False)
+
+
+def test_download_refuses_a_plain_path_and_a_folder_destination(server, tmp_path):
+    url, digest = server
+    with pytest.raises(DataError, match="not a URL"):
+        imdb_mod.download(tmp_path / "a.tar.gz", url=str(tmp_path / "x.tar.gz"), progress=False)
+    (tmp_path / "dir").mkdir()
+    with pytest.raises(InputError, match="is a folder"):
+        imdb_mod.download(tmp_path / "dir", url=url, sha256=digest, progress=False)
+    assert list((tmp_path / "dir").iterdir()) == [] and not (tmp_path / "a.tar.gz").exists()
 
 
 ROWS = pd.DataFrame({"review": ["good film", "bad film", "great", "awful", "fine", "poor"],

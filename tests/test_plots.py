@@ -46,3 +46,11 @@ def test_plot_cli(tiny_run, tmp_path):
     assert "ece" in res.output
     res = CliRunner().invoke(app, ["plot", str(tmp_path)])
     assert res.exit_code == 1 and "not a run directory" in res.output
+
+
+def test_accuracy_by_length_when_every_review_has_one_length(tmp_path):
+    """Short sentences of one length (a small own dataset) made a single quantile edge and no bar:
+    `plot` crashed with "min() arg is an empty sequence"."""
+    y = np.array([0, 1] * 20)
+    evaluation_plots(y, np.where(y == 1, 0.8, 0.3), tmp_path, lengths=np.full(40, 12))
+    assert (tmp_path / "accuracy_by_length.png").stat().st_size > 5000

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from safetensors import SafetensorError
 
 from sentiment_lab import __version__
+from sentiment_lab.atomic import check_dir_target, swap_dir, write_json
 from sentiment_lab.config import Config
 from sentiment_lab.errors import BundleError, SentimentLabError
 from sentiment_lab.text import TextEncoder
@@ -40,29 +40,13 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def write_json(path: Path, obj: Any) -> None:
-    """Write JSON atomically: a reader sees the old file or the new one, never half."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(obj, f, indent=2, ensure_ascii=False)
-        f.write("\n")
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; bundles get shipped and shared
-    os.replace(tmp, path)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def save_pretrained(directory: str | Path, model: "torch.nn.Module", encoder: TextEncoder, cfg: Config,
                     metrics: dict[str, Any] | None = None, history: list[dict] | None = None,
                     card: str | None = None) -> Path:
     """Write a bundle into a temporary sibling directory, then swap it into place."""
     from safetensors.torch import save_file
 
-    directory = Path(directory)
+    directory = check_dir_target(directory, "config.json")
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}."))
     try:
@@ -77,15 +61,7 @@ def save_pretrained(directory: str | Path, model: "torch.nn.Module", encoder: Te
                 "sha256": {name: _sha256(tmp / name) for name in CHECKED}}
         write_json(tmp / "config.json", meta)
         (tmp / "README.md").write_text(card or model_card(meta, metrics or {}), encoding="utf-8")
-        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700 directories
-        if directory.exists():
-            old = directory.with_name(f".{directory.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(directory, old)
-            os.replace(tmp, directory)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, directory)
+        swap_dir(tmp, directory, "config.json")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -104,6 +80,8 @@ def read_meta(directory: str | Path) -> dict[str, Any]:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BundleError(f"{path} is not valid JSON: {exc}") from None
     if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
+        if (directory / "bundle" / "config.json").is_file():
+            raise BundleError(f"{directory} is a run folder; its model bundle is {directory / 'bundle'}")
         raise BundleError(f"{path}: unsupported bundle format {meta.get('format_version') if isinstance(meta, dict) else None!r}")
     for name, digest in meta.get("sha256", {}).items():
         f = directory / name

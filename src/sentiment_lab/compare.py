@@ -16,8 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +23,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from sentiment_lab.bundle import write_json
+from sentiment_lab.atomic import write_json, write_text
 
 METHODS = ("rnn", "vader", "tfidf", "nbsvm", "sentence-embeddings", "llm-0shot", "llm-kshot")
 TRAINED = ("vader", "tfidf", "nbsvm", "sentence-embeddings")
@@ -104,11 +102,11 @@ class _Skip(Exception):
 
 def _baseline(name: str, directory: str | Path | None, train: Sequence[Any] | None, limit: int,
               seed: int) -> tuple[Any, str]:
-    from sentiment_lab.baselines import get_baseline, load_baseline
+    from sentiment_lab.baselines import baseline_class, get_baseline
     from sentiment_lab.data import subsample
 
-    if directory is not None:
-        return load_baseline(directory), f"loaded from {directory}"
+    if directory is not None:  # refuses a directory of another kind (a TF-IDF model run as "nbsvm")
+        return baseline_class(name).from_pretrained(directory), f"loaded from {directory}"
     if name == "vader":
         return get_baseline("vader"), "VADER lexicon, positive when compound >= 0.05 (no training)"
     if name == "sentence-embeddings":
@@ -308,13 +306,6 @@ def report_markdown(result: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def _csv(table: list[list[str]]) -> str:
     buf = io.StringIO()
     csv.writer(buf).writerows(table)
@@ -326,11 +317,11 @@ def write_outputs(result: dict[str, Any], directory: str | Path) -> list[Path]:
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     write_json(d / "compare.json", result)
-    _write_text(d / "compare.md", report_markdown(result))
+    write_text(d / "compare.md", report_markdown(result), newline="")
     written = [d / "compare.json", d / "compare.md"]
     for name, table in (("metrics", metrics_table(result)), ("sentences", sentence_table(result)),
                         ("agreement", agreement_table(result)), ("challenge_groups", groups_table(result))):
         if table:
-            _write_text(d / f"{name}.csv", _csv(table))
+            write_text(d / f"{name}.csv", _csv(table), newline="")
             written.append(d / f"{name}.csv")
     return written

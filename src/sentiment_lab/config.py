@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sentiment_lab.errors import ConfigError
+from sentiment_lab.errors import ConfigError, require_file
 
 
 @dataclass
@@ -181,6 +181,8 @@ def validate(cfg: Config) -> None:
     for name, value in positive.items():
         if value <= 0:
             raise ConfigError(f"{name} must be > 0, got {value}")
+    if cfg.data.limit is not None and cfg.data.limit < 1:
+        raise ConfigError(f"data.limit must be >= 1 (leave it unset for every row), got {cfg.data.limit}")
     if cfg.text.stopwords != "none" and cfg.text.level != "word":
         raise ConfigError(f"text.stopwords={cfg.text.stopwords!r} needs text.level='word'")
     if cfg.train.eval_batch_size < 0:
@@ -237,9 +239,7 @@ def load_config(preset: str | Path | None = "seed", overrides: list[str] | None 
     if preset is not None:
         path = Path(preset)
         if path.suffix == ".toml" or path.exists():
-            if not path.is_file():
-                raise ConfigError(f"config file not found: {path}")
-            text = path.read_text(encoding="utf-8")
+            text = require_file(path, ConfigError).read_text(encoding="utf-8")
         else:
             if str(preset) not in preset_names():
                 raise ConfigError(f"unknown preset {preset!r}; valid: {', '.join(preset_names())}")

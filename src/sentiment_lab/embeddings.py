@@ -8,8 +8,6 @@ words give the same map, neighbours and files.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from sentiment_lab.atomic import write_json, write_text
 from sentiment_lab.errors import BundleError, ConfigError
 from sentiment_lab.plots import _plt, _save
 from sentiment_lab.text import PAD_ID, UNK_ID
@@ -206,14 +205,6 @@ def draw_map(coords: np.ndarray, words: Sequence[str], groups: Sequence[str], ou
     return _save(fig, Path(out_dir), stem)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-        f.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-
-
 def export_projector(table: EmbeddingTable, out_dir: str | Path, top_n: int = 5000,
                      chosen: Mapping[int, str] | None = None) -> tuple[Path, Path]:
     """vectors.tsv + metadata.tsv (header `Word\\tGroup`) for https://projector.tensorflow.org:
@@ -227,8 +218,8 @@ def export_projector(table: EmbeddingTable, out_dir: str | Path, top_n: int = 50
     clean = [w.replace("\t", " ").replace("\n", " ") or "(blank)" for w in table.words]
     meta = "Word\tGroup\n" + "".join(f"{clean[i]}\t{chosen.get(i, 'other')}\n" for i in ids)
     vecs = "".join("\t".join(f"{v:.5g}" for v in table.matrix[i]) + "\n" for i in ids)
-    _write_atomic(out / "vectors.tsv", vecs)
-    _write_atomic(out / "metadata.tsv", meta)
+    write_text(out / "vectors.tsv", vecs, newline="\n")
+    write_text(out / "metadata.tsv", meta, newline="\n")
     return out / "vectors.tsv", out / "metadata.tsv"
 
 
@@ -274,7 +265,6 @@ def embedding_report(bundle: str | Path | None = None, groups: Mapping[str, Sequ
     neigh = dict(zip(words, nearest(table, ids, k)))
     rep = EmbeddingReport(words, labels, ids, missing, coords, method, neigh)
     if out_dir is not None:
-        from sentiment_lab.bundle import write_json
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 import pandas as pd
 
+from sentiment_lab.atomic import replacing
 from sentiment_lab.errors import DataError
 from sentiment_lab.plots import _plt, _save
 
@@ -240,7 +241,7 @@ def write_report(res: ErrorAnalysis, out_dir: str | Path, max_len: int | None = 
     misclassified review), rates by length/rating as CSV, error_rates.png/.svg and errors.html."""
     import jinja2
 
-    from sentiment_lab.bundle import write_json
+    from sentiment_lab.atomic import write_json
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -288,13 +289,8 @@ def _html_row(row: pd.Series, attr: dict[str, Any] | None) -> dict[str, Any]:
 
 def _write(path: Path, writer: Any) -> str:
     """Run `writer` on a temporary sibling, then move it into place: never a half-written file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
+    with replacing(path, suffix=path.suffix) as tmp:
         writer(tmp)
-        tmp.chmod(0o644)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return str(path)
 
 

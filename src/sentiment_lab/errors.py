@@ -1,5 +1,6 @@
 """User-facing errors. The CLI and the web API turn these into one-line messages;
 anything else is a bug and keeps its traceback."""
+from pathlib import Path
 
 
 class SentimentLabError(Exception):
@@ -20,3 +21,13 @@ class BundleError(SentimentLabError):
 
 class InputError(SentimentLabError):
     """Text that cannot be classified: empty, too long, not UTF-8."""
+
+
+def require_file(path: "str | Path", error: type[SentimentLabError] = DataError) -> "Path":
+    """The path of an input file, or a one-line error that says whether it is missing or a folder."""
+    path = Path(path)
+    if path.is_dir():
+        raise error(f"{path} is a folder; give a file")
+    if not path.is_file():
+        raise error(f"file not found: {path}")
+    return path

@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from sentiment_lab.atomic import replacing, write_json, write_text
 from sentiment_lab.config import Config, load_config
 from sentiment_lab.errors import ConfigError
 
@@ -134,7 +135,6 @@ def run_experiment(presets: list[str], grid: list[str], seeds: list[int], out: s
             splits = load_splits(cfg.data, seed=cfg.train.seed, progress=False)
             result = fit(cfg, splits, run_dir, resume=resume, progress=progress)
             texts = [r.text for r in (splits.test or splits.val)][:throughput_reviews]
-            from sentiment_lab.bundle import write_json
 
             write_json(run_dir / "experiment.json", {"cell": cell.key, "preset": cell.preset,
                                                      "overrides": list(cell.overrides), "seed": cell.seed,
@@ -240,14 +240,11 @@ def _legend_below(ax: Any) -> None:
 def _save_fig(fig: Any, path: Path) -> None:
     import matplotlib.pyplot as plt
 
-    tmp = path.with_name(path.stem + ".part.png")
-    fig.savefig(tmp, dpi=120, bbox_inches="tight")  # grows the page to the legend below the axes
+    with replacing(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight")  # grows the page to the legend below the axes
     plt.close(fig)
-    tmp.replace(path)
 
 
 def _atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".part")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    write_text(path, text)

@@ -32,7 +32,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from sentiment_lab.bundle import _sha256, write_json
+from sentiment_lab.atomic import write_json
+from sentiment_lab.bundle import _sha256
 from sentiment_lab.errors import SentimentLabError
 from sentiment_lab.models.rnn import CELLS, RNNClassifier
 from sentiment_lab.onnx_runtime import ONNX_FILES, onnxruntime_available, session as _session

@@ -7,12 +7,12 @@ more than one series, nothing overlapping (constrained layout).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+
+from sentiment_lab.atomic import replacing
 
 
 def _plt() -> Any:
@@ -27,11 +27,8 @@ def _plt() -> Any:
 def _save(fig: Any, out_dir: Path, stem: str) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     for ext in ("png", "svg"):
-        fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{stem}.", suffix=f".{ext}")
-        os.close(fd)
-        fig.savefig(tmp, dpi=120, format=ext)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out_dir / f"{stem}.{ext}")
+        with replacing(out_dir / f"{stem}.{ext}", suffix=f".{ext}") as tmp:
+            fig.savefig(tmp, dpi=120, format=ext)
     _plt().close(fig)
     return out_dir / f"{stem}.png"
 
@@ -122,6 +119,8 @@ def evaluation_plots(y: np.ndarray, p: np.ndarray, out_dir: str | Path, lengths:
     if lengths is not None:
         lengths = np.asarray(lengths)
         edges = np.unique(np.quantile(lengths, np.linspace(0, 1, 7)).astype(int))
+        if len(edges) == 1:  # every review the same length (short sentences, a small own dataset): one bar
+            edges = np.repeat(edges, 2)
         which = np.clip(np.digitize(lengths, edges[1:-1], right=True), 0, len(edges) - 2)
         labels, accs, counts = [], [], []
         for b in range(len(edges) - 1):

@@ -10,11 +10,11 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
+from sentiment_lab.atomic import write_text
 from sentiment_lab import __version__
 from sentiment_lab.errors import DataError, InputError
 
@@ -227,9 +227,4 @@ def report(run_dir: str | Path, output: str | Path | None = None, records: Seque
     env = Environment(loader=PackageLoader("sentiment_lab", "templates"), autoescape=select_autoescape(["html", "j2"]))
     html = env.get_template("report.html.j2").render(**ctx)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(html)
-    os.chmod(tmp_path, 0o644)
-    os.replace(tmp_path, out)
-    return out
+    return write_text(out, html)

@@ -18,7 +18,6 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -26,9 +25,10 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import pandas as pd
 
-from sentiment_lab.bundle import LABELS, write_json
+from sentiment_lab.atomic import check_target, replacing, write_json
+from sentiment_lab.bundle import LABELS
 from sentiment_lab.data.tabular import file_format
-from sentiment_lab.errors import DataError, InputError, SentimentLabError
+from sentiment_lab.errors import DataError, InputError, SentimentLabError, require_file
 from sentiment_lab.text import check_text
 
 CHUNK_ROWS = 10_000
@@ -80,9 +80,7 @@ def _frame(rows: list[Any], fmt: str) -> pd.DataFrame:
 
 def read_chunks(path: str | Path, chunk_rows: int = CHUNK_ROWS) -> tuple[Iterator[Chunk], float]:
     """Chunks of any supported table, and the total for progress (bytes, or rows for Parquet)."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"file not found: {path}")
+    path = require_file(path)
     fmt = file_format(path)
     if fmt == "parquet":
         import pyarrow.parquet as pq
@@ -180,19 +178,11 @@ class Parts:
 
     def finalize(self) -> int:
         """Join the parts into the output (a temp file renamed into place); rows written."""
-        fd, tmp_name = tempfile.mkstemp(dir=self.output.parent, prefix=f".{self.output.name}.", suffix=".tmp")
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
+        with replacing(self.output) as tmp:
             if self.fmt == "parquet":
                 self._join_parquet(tmp)
             else:
                 self._join_text(tmp)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, self.output)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
         shutil.rmtree(self.dir, ignore_errors=True)
         return sum(self.rows)
 
@@ -262,6 +252,7 @@ def predict_stream(clf: Any, input: str | Path, output: str | Path | None = None
     if out is None:
         return _to_stdout(clf, chunks, total, input, text_column, on_progress)
     out.parent.mkdir(parents=True, exist_ok=True)
+    check_target(out)  # a folder named like the output fails now, not after every chunk is scored
     parts = Parts(out, fingerprint(clf, input, text_column, chunk_rows))
     skip = parts.open(resume)
     try:

@@ -88,6 +88,11 @@ def check_text(text: object) -> str:
             raise InputError("text is not valid UTF-8") from None
     if not isinstance(text, str):
         raise InputError(f"text must be a string, got {type(text).__name__}")
+    if not text.isascii():
+        try:  # undecodable bytes on a command line arrive as lone surrogates, which no tokenizer takes
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError("text is not valid UTF-8") from None
     if not text.strip():
         raise InputError("text is empty")
     if len(text) > MAX_TEXT_CHARS:

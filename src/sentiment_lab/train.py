@@ -29,14 +29,15 @@ from torch.optim.swa_utils import AveragedModel
 
 from sentiment_lab.adversarial import adversarial_backward
 from sentiment_lab.batching import bucket_batches, collate, predict_logits
-from sentiment_lab.bundle import save_pretrained, write_json
+from sentiment_lab.atomic import replacing, write_json
+from sentiment_lab.bundle import save_pretrained
 from sentiment_lab.config import Config
 from sentiment_lab.cpu_shards import ShardedStep, shard_count
 from sentiment_lab.data import Record, Splits, load_splits
 from sentiment_lab.distributed import setup_distributed
-from sentiment_lab.errors import SentimentLabError
+from sentiment_lab.errors import ConfigError, SentimentLabError
 from sentiment_lab.evaluate import compute_metrics
-from sentiment_lab.models import build_model
+from sentiment_lab.models import REGISTRY, build_model
 from sentiment_lab.augment import Augmenter
 from sentiment_lab.text import TextEncoder
 from sentiment_lab.token_cache import encode_with_lengths
@@ -54,6 +55,17 @@ def pick_device(name: str = "auto") -> torch.device:
     if torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def preflight(cfg: Config, run_dir: str | Path) -> Path:
+    """Check what would otherwise fail after the data is loaded and the run folder exists."""
+    run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ConfigError(f"{run_dir} is a file; give a folder for the run")
+    if cfg.model.arch not in REGISTRY:
+        raise ConfigError(f"unknown architecture {cfg.model.arch!r}; valid: {', '.join(REGISTRY)}")
+    pick_device(cfg.train.device)
+    return run_dir
 
 
 def pick_dtype(precision: str, device: torch.device) -> torch.dtype | None:
@@ -154,19 +166,17 @@ def _load_checkpoint(ckdir: Path, model: torch.nn.Module, opt: torch.optim.Optim
 def _write_history(run_dir: Path, history: list[dict]) -> None:
     write_json(run_dir / "history.json", history)
     if history:
-        tmp = run_dir / "history.csv.tmp"
-        with open(tmp, "w", newline="") as f:
+        with replacing(run_dir / "history.csv") as tmp, open(tmp, "w", newline="") as f:
             w = csv.DictWriter(f, fieldnames=list(history[0]))
             w.writeheader()
             w.writerows(history)
-        tmp.replace(run_dir / "history.csv")
 
 
 def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, progress: bool = True,
         console: Console | None = None, on_epoch: Callable[[dict], None] | None = None) -> TrainResult:
     """Train on splits.train, select on splits.val, report on splits.test (if any)."""
     console = console or Console(stderr=True)
-    run_dir = Path(run_dir)
+    run_dir = preflight(cfg, run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     tc = cfg.train
     rng = seed_everything(tc.seed)
@@ -432,6 +442,7 @@ def train(cfg: Config, run_dir: str | Path, resume: bool = False, progress: bool
           console: Console | None = None) -> TrainResult:
     """Load the configured data and fit: what `sentiment-lab train` runs."""
     console = console or Console(stderr=True)
+    preflight(cfg, run_dir)  # a setting that cannot work fails now, before minutes of loading, and writes nothing
     t0 = time.perf_counter()
     splits = load_splits(cfg.data, seed=cfg.train.seed, progress=progress)
     console.log(f"data: {len(splits.train):,} train, {len(splits.val):,} val, {len(splits.test):,} test "

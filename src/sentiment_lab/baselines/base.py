@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -25,7 +24,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from sentiment_lab import __version__
-from sentiment_lab.bundle import LABELS, write_json
+from sentiment_lab.atomic import check_dir_target, swap_dir, write_json
+from sentiment_lab.bundle import LABELS
 from sentiment_lab.errors import BundleError, DataError
 from sentiment_lab.text import check_text
 
@@ -115,7 +115,7 @@ class Baseline:
         from safetensors.numpy import save_file
 
         self._check_fitted()
-        directory = Path(directory)
+        directory = check_dir_target(directory, META)
         directory.parent.mkdir(parents=True, exist_ok=True)
         arrays, state, vocabulary = self._arrays()
         tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}."))
@@ -131,8 +131,7 @@ class Baseline:
                     "params": self.get_params(), "state": state, "metrics": metrics or {},
                     "sha256": {f: _sha256(tmp / f) for f in files}}
             write_json(tmp / META, meta)
-            os.chmod(tmp, 0o755)
-            _swap(tmp, directory)
+            swap_dir(tmp, directory, META)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -184,17 +183,6 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _swap(tmp: Path, directory: Path) -> None:
-    if directory.exists():
-        old = directory.with_name(f".{directory.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(directory, old)
-        os.replace(tmp, directory)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, directory)
 
 
 def _tuples(v: Any) -> Any:

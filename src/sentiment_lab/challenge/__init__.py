@@ -15,13 +15,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sentiment_lab.errors import DataError
+from sentiment_lab.errors import DataError, require_file
 
 
 def load_suite(path: str | Path | None = None) -> list[dict[str, Any]]:
     """The cases: dicts with group, text, label ("positive"/"negative") and, for invariance, pair."""
-    text = (Path(path).read_text(encoding="utf-8") if path is not None
-            else resources.files("sentiment_lab.challenge").joinpath("suite.jsonl").read_text(encoding="utf-8"))
+    try:
+        text = (require_file(path).read_text(encoding="utf-8") if path is not None
+                else resources.files("sentiment_lab.challenge").joinpath("suite.jsonl").read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not UTF-8 text") from None
     cases = []
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():

@@ -11,6 +11,7 @@ import typer
 
 from sentiment_lab.cli.app import app
 from sentiment_lab.cli.common import console, user_errors
+from sentiment_lab.errors import ConfigError
 
 baseline_app = typer.Typer(no_args_is_help=True, help="Train, evaluate and use the non-recurrent baselines.")
 app.add_typer(baseline_app, name="baseline")
@@ -18,7 +19,6 @@ app.add_typer(baseline_app, name="baseline")
 
 def parse_params(specs: list[str]) -> dict[str, Any]:
     """`C=4`, `ngram_range=1,3`, `tune_threshold=false`, `model=all-MiniLM-L6-v2` -> typed values."""
-    from sentiment_lab.errors import ConfigError
 
     out: dict[str, Any] = {}
     for spec in specs:
@@ -59,10 +59,13 @@ def train(
     output: Path = typer.Option(..., "--output", "-o", help="Directory to save the fitted baseline in."),
 ) -> None:
     """Fit a baseline on the training split, evaluate it on the test split, save it."""
+    from sentiment_lab.atomic import check_dir_target
     from sentiment_lab.baselines import get_baseline
+    from sentiment_lab.baselines.base import META
     from sentiment_lab.cli.evaluate import metrics_tables
     from sentiment_lab.evaluate import compute_metrics
 
+    check_dir_target(output, META)  # before the fit, not after it: never replaces other files
     clf = get_baseline(name, **parse_params(param or []))
     from sentiment_lab.cli.train import TABLES
 
@@ -74,7 +77,12 @@ def train(
         test_recs = [] if is_table else _records(data, "test", text_column, label_column, limit, seed)
     console.print(f"training {clf!r} on {len(train_recs):,} reviews", highlight=False)
     t0 = time.perf_counter()
-    clf.fit([r.text for r in train_recs], [r.label for r in train_recs])
+    try:
+        clf.fit([r.text for r in train_recs], [r.label for r in train_recs])
+    except (ValueError, TypeError) as exc:  # scikit-learn validates hyper-parameters when it fits
+        if not type(exc).__module__.startswith("sklearn"):
+            raise
+        raise ConfigError(f"baseline {name}: {str(exc).splitlines()[0]}") from None
     metrics: dict[str, Any] = {"train_n": len(train_recs), "train_s": time.perf_counter() - t0}
     if test_recs:
         t0 = time.perf_counter()
@@ -99,12 +107,13 @@ def evaluate(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write metrics as JSON here."),
 ) -> None:
     """The same metrics as `sentiment-lab evaluate`, for a saved baseline."""
+    from sentiment_lab.atomic import check_target, write_json
     from sentiment_lab.baselines import load_baseline
-    from sentiment_lab.bundle import write_json
     from sentiment_lab.cli.evaluate import metrics_tables
-    from sentiment_lab.errors import ConfigError
     from sentiment_lab.evaluate import compute_metrics
 
+    if output is not None:
+        check_target(output, parent=False)  # a folder named like the output fails before the work
     if split not in ("test", "train"):
         raise ConfigError(f"--split must be test or train, got {split!r}")
     clf = load_baseline(directory)

@@ -21,10 +21,12 @@ def challenge(
     show_failures: int = typer.Option(20, "--failures", help="How many failures to list."),
 ) -> None:
     """Accuracy per capability (negation, contrast, sarcasm, typos, ...) and the failures."""
-    from sentiment_lab.bundle import write_json
+    from sentiment_lab.atomic import check_target, write_json
     from sentiment_lab.challenge import load_suite, run_challenge
     from sentiment_lab.classifier import SentimentClassifier
 
+    if output is not None:
+        check_target(output, parent=False)  # a folder named like the output fails before the work
     clf = SentimentClassifier.from_pretrained(bundle, backend="numpy")
     res = run_challenge(clf, load_suite(suite))
     table = Table(title=f"challenge suite: {res['accuracy']:.1%} of {res['n']} cases")

@@ -11,6 +11,7 @@ from rich.table import Table
 from sentiment_lab.cli.app import app
 from sentiment_lab.cli.common import console, user_errors
 from sentiment_lab.cli.generate import PROVIDER_HELP, llm_settings, usage_line
+from sentiment_lab.errors import ConfigError
 
 
 def _rich(title: str, table: list[list[str]]) -> Table:
@@ -81,6 +82,10 @@ def compare(
     from sentiment_lab.text import check_text
 
     names = [m.strip() for m in methods.split(",") if m.strip()]
+    if not names:
+        raise ConfigError("--methods is empty; give a comma-separated list, e.g. rnn,vader,nbsvm")
+    if n < 1 or train_limit < 1:
+        raise ConfigError("--n and --train-limit must be at least 1")
     for s in sentences or []:
         check_text(s)
     train, test, imdb_reason = _imdb(data, no_imdb)

@@ -47,7 +47,8 @@ def data_plots(
     Review length histogram (with MAX_LEN and the share truncated), labels per split and the
     vocabulary coverage curve (notebook's 5,000 words and the model's size marked), as PNG and
     SVG, plus data_summary.json."""
-    from sentiment_lab.bundle import load_parts, write_json
+    from sentiment_lab.atomic import write_json
+    from sentiment_lab.bundle import load_parts
     from sentiment_lab.classifier import default_bundle
     from sentiment_lab.data import split_train_val, subsample
     from sentiment_lab.data_plots import data_plots as make_plots

@@ -68,8 +68,8 @@ def errors(
             records, p = [records[i] for i in pick], p[pick]
         clf = SentimentClassifier.from_pretrained(path / "bundle")
     else:
+        clf = SentimentClassifier.from_pretrained(path)  # a wrong path fails now, before any download
         records = load_records(data, "test", text_column, label_column, rating_threshold, limit, seed)
-        clf = SentimentClassifier.from_pretrained(path)
     res = analyze_errors(clf, records, p, n_examples=examples, ig_steps=ig_steps, with_attributions=attributions)
     paths = write_report(res, output, clf.encoder.max_len)
 

@@ -59,10 +59,12 @@ def evaluate(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write metrics as JSON here."),
 ) -> None:
     """Accuracy, loss, precision/recall/F1, ROC-AUC, confusion matrix, classification report."""
-    from sentiment_lab.bundle import write_json
+    from sentiment_lab.atomic import check_target, write_json
     from sentiment_lab.errors import ConfigError
     from sentiment_lab.evaluate import evaluate_bundle
 
+    if output is not None:
+        check_target(output, parent=False)  # a folder named like the output fails before the work
     if split not in ("test", "train"):
         raise ConfigError(f"--split must be test or train, got {split!r}")
     records = load_records(data, split, text_column, label_column, rating_threshold, limit)

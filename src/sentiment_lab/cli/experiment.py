@@ -20,6 +20,8 @@ def experiment(
     seeds: list[int] = typer.Option([42], "--seed", "-s", help="Seeds (repeatable): mean and std are reported."),
     data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder or a table (as for train)."),
     sets: list[str] = typer.Option([], "--set", help="Setting applied to every cell: section.key=value."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="At most N train and N test rows per run (quick "
+                                        "trials; same as --set data.limit=N)."),
     out: Path = typer.Option(Path("experiments/default"), "--out", "-o", help="Experiment directory (rerun to resume)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="List the cells and exit."),
 ) -> None:
@@ -32,6 +34,8 @@ def experiment(
     common = list(sets)
     if data is not None:
         common.append(f"data.source={data}" if data.lower().endswith(TABLES) else f"data.path={data}")
+    if limit is not None:
+        common.append(f"data.limit={limit}")
     cells = plan(presets, grid, seeds, common)
     if dry_run:
         for cell, _ in cells:

@@ -32,8 +32,10 @@ def explain(
     ig_steps: int = typer.Option(32, "--ig-steps", min=1, max=1024, help="Integrated Gradients integration steps."),
     as_json: bool = typer.Option(False, "--json", help="Print the explanation as JSON instead of coloured tokens."),
 ) -> None:
-    """Token attributions (Integrated Gradients, occlusion), the running prediction, and the
-    RNN's gates and hidden states for one text; writes explain.html and explain.png."""
+    """Why the model says what it says about one text: attributions, gates, hidden states.
+
+    Token attributions (Integrated Gradients, occlusion), the running prediction, and the
+    RNN's gates and hidden states; writes explain.html and explain.png."""
     from sentiment_lab.classifier import SentimentClassifier
     from sentiment_lab.explain import explain as explain_text
     from sentiment_lab.explain.figures import save_png

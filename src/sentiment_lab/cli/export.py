@@ -25,8 +25,10 @@ def export(
     quantize: Optional[str] = typer.Option(None, "--quantize", "-q",
                                            help="Also write a dynamic-int8 model (int8): ~4x smaller."),
 ) -> None:
-    """Export to ONNX (checked equal to PyTorch before it is installed); then load it with
-    SentimentClassifier.from_pretrained(BUNDLE, backend="onnx") or backend="auto"."""
+    """Export to ONNX, checked equal to PyTorch before it is installed.
+
+    Then load it with SentimentClassifier.from_pretrained(BUNDLE, backend="onnx") or
+    backend="auto"."""
     if format != "onnx":
         raise InputError(f"--format must be onnx, not {format!r}")
     from sentiment_lab.onnx_export import export_onnx

@@ -13,8 +13,10 @@ from sentiment_lab.errors import InputError
 @app.command()
 @user_errors
 def plot(run_dir: Path = typer.Argument(..., help="A run directory written by `sentiment-lab train`.")) -> None:
-    """Learning curves (and, when the run was tested, confusion matrix, ROC, PR, reliability
-    diagram, accuracy by length and by rating) as PNG and SVG into RUN_DIR/plots/."""
+    """Learning curves and evaluation figures of a run, as PNG and SVG in RUN_DIR/plots/.
+
+    Learning curves and, when the run was tested, confusion matrix, ROC, PR, reliability
+    diagram, accuracy by length and by rating."""
     from sentiment_lab.plots import plot_run
 
     if not (run_dir / "history.json").is_file():

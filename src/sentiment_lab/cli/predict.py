@@ -86,6 +86,10 @@ def predict(
 
     if not texts and input is None and not interactive_:
         raise InputError("give texts, --input FILE or --interactive")
+    if sum((bool(texts), input is not None, interactive_)) > 1:  # one would be silently ignored
+        raise InputError("give texts, --input FILE or --interactive, one of them")
+    if output is not None and input is None:
+        raise InputError("--output needs --input FILE")
     # A few sentences: the NumPy runtime (no torch import, fast cold start). Files: onnxruntime
     # if the bundle has an export (the fastest, benchmarks/results/onnx_cpu.json), else PyTorch.
     if backend is not None and backend not in BACKENDS:

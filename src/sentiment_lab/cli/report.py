@@ -23,11 +23,16 @@ def report(
     embeddings: bool = typer.Option(True, help="Include the word-embedding map (PCA) and nearest neighbours."),
     errors: bool = typer.Option(True, help="Include error rates and the most confident errors."),
 ) -> None:
-    """Data statistics, learning curves, metrics, confusion matrix, calibration, embedding map,
-    errors, challenge results and the model card in one HTML file with every figure embedded."""
+    """Everything about a run in one self-contained HTML file.
+
+    Data statistics, learning curves, metrics, confusion matrix, calibration, embedding map,
+    errors, challenge results and the model card, with every figure embedded."""
+    from sentiment_lab.atomic import check_target
     from sentiment_lab.cli.evaluate import load_records
     from sentiment_lab.report import report as build
 
+    if output is not None:
+        check_target(output, parent=False)  # a folder named like the output fails before the work
     records = load_records(data, "test", text_column, label_column, None, None) if data and errors else None
     path = build(run_dir, output, records, challenge=challenge, embeddings=embeddings, errors=errors)
     console.print(f"report: {path}", markup=False)

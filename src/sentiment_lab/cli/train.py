@@ -68,6 +68,10 @@ def train(
             overrides.append(f"{key}={value}")
     if resume is not None:
         import json
+
+        if overrides or run_dir is not None:
+            raise ConfigError("--resume continues a run with the settings it was started with; "
+                              "drop the other options (or start a new run to change them)")
         if not (resume / "config.json").is_file():
             raise ConfigError(f"nothing to resume in {resume}: no config.json")
         from sentiment_lab.config import Config

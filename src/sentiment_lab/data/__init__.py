@@ -13,7 +13,7 @@ from sentiment_lab.data.imdb import download, load_imdb
 from sentiment_lab.data.records import Record
 from sentiment_lab.data.synthetic import make_corpus
 from sentiment_lab.data.tabular import load_table, read_table
-from sentiment_lab.errors import DataError
+from sentiment_lab.errors import ConfigError, DataError
 
 __all__ = ["Record", "Splits", "download", "load_imdb", "load_table", "read_table", "make_corpus",
            "load_splits", "split_train_val", "subsample"]
@@ -28,6 +28,8 @@ class Splits:
 
 def subsample(records: list[Record], n: int | None, seed: int) -> list[Record]:
     """A seeded, stratified subset of at most n records (all of them when n is None)."""
+    if n is not None and n < 1:
+        raise ConfigError(f"--limit must be at least 1 (leave it out for every row), got {n}")
     if n is None or n >= len(records):
         return records
     labels = [r.label for r in records]

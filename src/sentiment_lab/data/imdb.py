@@ -11,12 +11,13 @@ import hashlib
 import os
 import re
 import tarfile
-import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 import zlib
 from pathlib import Path
 
+from sentiment_lab.atomic import replacing
 from sentiment_lab.data.records import Record
 from sentiment_lab.errors import DataError
 
@@ -54,7 +55,9 @@ def read_archive(path: Path, splits: tuple[str, ...] = ("train", "test")) -> lis
                 if m and member.isfile() and m.group(1) in splits:
                     out.append(_record(m, tar.extractfile(member).read(), f"{path}:{member.name}"))
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
-        raise DataError(f"cannot read IMDB archive {path}: {exc or type(exc).__name__} (corrupted or truncated?)") from None
+        reason = str(exc).splitlines()[0].rstrip(":") if str(exc) else type(exc).__name__  # tarfile lists every method tried
+        raise DataError(f"cannot read IMDB archive {path}: {reason} (corrupted or truncated? a labelled table "
+                        f"must end in .csv, .tsv, .jsonl or .parquet)") from None
     if not out:
         raise DataError(f"{path} holds no aclImdb/{{train,test}}/{{pos,neg}}/ID_RATING.txt reviews")
     return _sorted(out)
@@ -88,32 +91,28 @@ def download(dest: Path, url: str = URL, sha256: str | None = SHA256, progress: 
     interrupted or corrupted download never leaves a file that looks complete."""
     from rich.progress import DownloadColumn, Progress, TransferSpeedColumn
 
+    if urllib.parse.urlparse(url).scheme not in ("http", "https", "file"):
+        raise DataError(f"{url!r} is not a URL; use http://, https:// or file://")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + ".", suffix=".part")
-    tmp = Path(tmp_name)
     h = hashlib.sha256()
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
-            total = int(resp.headers.get("Content-Length") or 0) or None
-            with Progress(*Progress.get_default_columns()[:-1], DownloadColumn(), TransferSpeedColumn(),
-                          disable=not progress, transient=True) as bar:
-                task = bar.add_task(f"downloading {dest.name}", total=total)
-                for chunk in iter(lambda: resp.read(1 << 20), b""):
-                    out.write(chunk)
-                    h.update(chunk)
-                    bar.advance(task, len(chunk))
-            if total is not None and out.tell() != total:
-                raise DataError(f"download of {url} was interrupted ({out.tell():,} of {total:,} bytes)")
-        if sha256 and h.hexdigest() != sha256:
-            raise DataError(f"download of {url} has sha256 {h.hexdigest()}, expected {sha256}")
-        os.replace(tmp, dest)
+        with replacing(dest, suffix=".part") as tmp:
+            with open(tmp, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
+                total = int(resp.headers.get("Content-Length") or 0) or None
+                with Progress(*Progress.get_default_columns()[:-1], DownloadColumn(), TransferSpeedColumn(),
+                              disable=not progress, transient=True) as bar:
+                    task = bar.add_task(f"downloading {dest.name}", total=total)
+                    for chunk in iter(lambda: resp.read(1 << 20), b""):
+                        out.write(chunk)
+                        h.update(chunk)
+                        bar.advance(task, len(chunk))
+                if total is not None and out.tell() != total:
+                    raise DataError(f"download of {url} was interrupted ({out.tell():,} of {total:,} bytes)")
+            if sha256 and h.hexdigest() != sha256:
+                raise DataError(f"download of {url} has sha256 {h.hexdigest()}, expected {sha256}")
     except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
-        tmp.unlink(missing_ok=True)
         reason = getattr(exc, "reason", None) or exc
-        raise DataError(f"cannot download {url}: {reason} (offline? pass --data PATH to a local copy)") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        raise DataError(f"cannot download {url}: {reason}") from None
     return dest
 
 
@@ -126,7 +125,10 @@ def resolve(path: str | Path | None, url: str = URL, sha256: str | None = SHA256
         return p
     cached = home() / ARCHIVE_NAME
     if not cached.exists():
-        download(cached, url=url, sha256=sha256, progress=progress)
+        try:
+            download(cached, url=url, sha256=sha256, progress=progress)
+        except DataError as exc:
+            raise DataError(f"{exc} (offline? pass --data PATH to a local copy)") from None
     return cached
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from sentiment_lab.data.records import Record
-from sentiment_lab.errors import DataError
+from sentiment_lab.errors import DataError, require_file
 
 POSITIVE = {"1", "pos", "positive", "true", "yes"}
 NEGATIVE = {"0", "neg", "negative", "false", "no"}
@@ -23,9 +23,7 @@ def file_format(path: Path) -> str:
 
 def read_table(path: str | Path) -> pd.DataFrame:
     """Any supported table as a DataFrame of strings; one clear error if unreadable."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"file not found: {path}")
+    path = require_file(path)
     fmt = file_format(path)
     try:
         if fmt == "csv":

@@ -8,11 +8,10 @@ divided by the largest absolute value in the same text, so each row uses its ful
 from __future__ import annotations
 
 import base64
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
+from sentiment_lab.atomic import write_bytes
 from sentiment_lab.explain.core import Explanation
 
 _POS, _NEG = (26, 152, 80), (215, 48, 39)  # ColorBrewer RdYlGn ends
@@ -132,15 +131,7 @@ def save_html(e: Explanation, path: str | Path, title: str = "Why this predictio
 
 def write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes(path, data)
 
 
 __all__ = ["render_terminal", "render_html", "save_html", "token_color", "write_atomic"]

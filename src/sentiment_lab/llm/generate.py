@@ -12,11 +12,10 @@ and counted, never patched up.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from sentiment_lab.atomic import write_text
 from sentiment_lab.errors import SentimentLabError
 from sentiment_lab.llm.client import LLMClient
 from sentiment_lab.llm.prompts import AnswerError, generate_messages, parse_review
@@ -57,14 +56,4 @@ def write_jsonl(rows: list[dict[str, Any]], path: str | Path, append: bool = Fal
     old = path.read_text(encoding="utf-8") if append and path.is_file() else ""
     if old and not old.endswith("\n"):
         old += "\n"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(old)
-            for r in rows:
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text(path, old + "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
