@@ -39,5 +39,14 @@ def test_bad_input(clf, bad):
         clf(bad)
 
 
+def test_predict_refuses_a_bare_string(clf):
+    """predict("great movie") read each character as a review and failed on the space."""
+    for method in (clf.predict, clf.predict_proba):
+        with pytest.raises(InputError, match="list of texts"):
+            method("great movie")
+        with pytest.raises(InputError, match="list of texts"):
+            method(None)
+
+
 def test_unknown_words(clf):
     assert clf.unknown_words("the Zorblax film") == ["Zorblax"]

@@ -25,6 +25,7 @@ from typing import Any, Sequence, overload
 import numpy as np
 
 from sentiment_lab.bundle import LABELS, load_pretrained
+from sentiment_lab.errors import InputError
 from sentiment_lab.text import check_text
 
 
@@ -79,6 +80,9 @@ class SentimentClassifier:
         return self
 
     def _logits(self, texts: Sequence[str]) -> np.ndarray:
+        if isinstance(texts, (str, bytes)) or texts is None:  # a str would be read one character at a time
+            raise InputError(f"predict takes a list of texts, got {type(texts).__name__}; "
+                             "for one text use predict([text]) or clf(text)")
         seqs = self.encoder.encode([check_text(t) for t in texts])
         if self.backend != "torch":  # NumPy and onnxruntime runtimes share predict_logits
             return self.model.predict_logits(seqs)
