@@ -142,6 +142,33 @@ def test_example_buttons(server, browser, clf):
 
 
 @needs_chromium
+def test_keyboard_focus_tabs_and_an_empty_submit(server, browser):
+    """Found by a walk-through: focus fell to <body> after clicking Analyse (the button is
+    disabled while it works), arrow keys did nothing on the tabs, and a blank submit left the
+    previous text's verdict on screen."""
+    base, _ = server
+    ctx, page, errors = open_page(browser, base, 1200, 900, "en-US")
+    analyse(page, TEXT)
+    page.wait_for_function("!document.getElementById('analyse').disabled")
+    assert page.evaluate("document.activeElement.id") == "analyse"
+    page.fill("#text", "   ")
+    page.click("#analyse")
+    assert page.inner_text("#single-error") == "Type a review first."
+    assert page.is_hidden("#result") and page.is_hidden("#explanation")
+    page.focus("#tab-single")
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.id") == "tab-batch"
+    assert page.get_attribute("#tab-batch", "aria-selected") == "true" and page.is_visible("#panel-batch")
+    assert page.get_attribute("#tab-single", "tabindex") == "-1" and page.get_attribute("#tab-batch", "tabindex") == "0"
+    page.keyboard.press("ArrowRight")  # wraps around
+    assert page.evaluate("document.activeElement.id") == "tab-single" and page.is_visible("#panel-single")
+    page.keyboard.press("End")
+    assert page.get_attribute("#tab-batch", "aria-selected") == "true"
+    assert errors == []
+    ctx.close()
+
+
+@needs_chromium
 def test_phone_width_and_french(server, browser, clf, tmp_path):
     base, _ = server
     ctx, page, errors = open_page(browser, base, 390, 844, "fr-FR")  # navigator.language fr -> French

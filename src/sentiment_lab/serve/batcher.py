@@ -133,10 +133,23 @@ class MicroBatcher(Generic[T, R]):
                     if not f.done():
                         f.set_exception(Overloaded("the server is shutting down"))
                 raise
-            except Exception as exc:  # one failure answers every request of the batch
-                for _, f in batch:
-                    if not f.done():
-                        f.set_exception(exc)
+            except Exception as exc:
+                if len(batch) == 1:
+                    if not batch[0][1].done():
+                        batch[0][1].set_exception(exc)
+                    continue
+                # one bad item must not fail the other clients' requests that share its batch:
+                # run each alone, so the failure reaches only the request that caused it
+                for x, f in batch:
+                    try:
+                        r = (await loop.run_in_executor(self.executor, self.fn, [x]))[0]
+                    except Exception as one:
+                        if not f.done():
+                            f.set_exception(one)
+                    else:
+                        self.stats.add(1)
+                        if not f.done():
+                            f.set_result(r)
                 continue
             self.stats.add(len(batch))
             for (_, f), r in zip(batch, results):

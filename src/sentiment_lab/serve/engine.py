@@ -71,7 +71,9 @@ class Engine:
 
         if self._explainer is None:
             self._explainer = SentimentClassifier.from_pretrained(self.path, backend="torch")
-        d = explain(self._explainer, text, ig_steps=ig_steps, internals=internals).to_dict()
-        p = float(d.pop("score"))
+        e = explain(self._explainer, text, ig_steps=ig_steps, internals=internals)
+        d = e.to_dict()
+        d.pop("score")  # rounded to 4 digits for the JSON: 1 - 0.4732 came out as 0.5267999999999999
+        p = float(e.score)
         d.update(p_positive=p, score=max(p, 1 - p))
         return d

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from pydantic_core import PydanticCustomError
 
 from sentiment_lab.errors import SentimentLabError
 from sentiment_lab.serve import schemas as s
@@ -130,16 +131,18 @@ def _read_upload(file: UploadFile, text_column: str) -> tuple[list[str], str]:
         else:
             cols = ", ".join(map(str, df.columns)) or "none"
             raise HTTPException(400, f"no column {text_column!r} in the file; its columns are: {cols}")
-    texts = ["" if v is None else str(v) for v in df[text_column]]
+    texts = list(df[text_column])
     if not texts:
         raise HTTPException(400, "the file has no rows")
     if len(texts) > s.MAX_FILE_ROWS:
         raise HTTPException(413, f"the file has {len(texts):,} rows; the limit is {s.MAX_FILE_ROWS:,}")
     for row, t in enumerate(texts, start=1):
-        if not t.strip():
-            raise HTTPException(400, f"row {row}: text is empty")
-        if len(t) > s.MAX_TEXT_CHARS:
-            raise HTTPException(400, f"row {row}: text has {len(t):,} characters; the limit is {s.MAX_TEXT_CHARS:,}")
+        if t is None or (isinstance(t, float) and t != t):  # JSONL null or a missing key, Parquet None/NaN
+            t = ""  # (str() made these the review "nan")
+        try:
+            s.check_text(t)
+        except PydanticCustomError as exc:
+            raise HTTPException(400, f"row {row}: {exc.message()}") from None
     return texts, text_column
 
 

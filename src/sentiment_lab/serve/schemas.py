@@ -30,6 +30,12 @@ def check_text(value: Any, where: str = "text") -> str:
     if not isinstance(value, str):
         raise PydanticCustomError("text_type", "{where} must be a string, got {got}",
                                   {"where": where, "got": _JSON_TYPES.get(type(value), type(value).__name__)})
+    if not value.isascii():
+        try:  # JSON may carry a lone surrogate ("\\ud800"): valid JSON, but no UTF-8 text, and no tokenizer takes it
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise PydanticCustomError("text_encoding", "{where} is not valid Unicode text (a lone surrogate)",
+                                      {"where": where}) from None
     if not value.strip():
         raise PydanticCustomError("empty_text", "{where} is empty or only whitespace", {"where": where})
     if len(value) > MAX_TEXT_CHARS:
@@ -98,8 +104,9 @@ class ExplainRequest(BaseModel):
         {"text": "The first half was dull, but the ending was brilliant."}]})
 
     text: Text
-    ig_steps: int = Field(32, ge=1, le=MAX_IG_STEPS, description="Integrated Gradients interpolation steps")
-    internals: bool = Field(False, description="also return layer-0 gates and hidden states (T x H numbers; large)")
+    ig_steps: int = Field(32, ge=1, le=MAX_IG_STEPS, strict=True, description="Integrated Gradients interpolation steps")
+    internals: bool = Field(False, strict=True,
+                            description="also return layer-0 gates and hidden states (T x H numbers; large)")
 
 
 class ExplainResponse(BaseModel):

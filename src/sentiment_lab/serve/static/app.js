@@ -171,11 +171,27 @@ function renderModelInfo() {
   $("model-info").textContent = t("model", { arch, acc });
 }
 
+// A disabled button drops the keyboard focus to <body>: give it back when the work is done.
+function setBusy(id, busy) {
+  const b = $(id);
+  if (busy) {
+    b.dataset.refocus = String(document.activeElement === b);
+    b.disabled = true;
+  } else {
+    b.disabled = false;
+    if (b.dataset.refocus === "true" && document.activeElement === document.body) b.focus();
+  }
+}
+
 // ---------- one text ----------
 async function analyse(text) {
   showError("single-error", null);
-  if (!text.trim()) { showError("single-error", t("emptyText")); return; }
-  $("analyse").disabled = true;
+  if (!text.trim()) {  // and no earlier verdict left on screen as if it were this text's
+    showError("single-error", t("emptyText"));
+    $("result").hidden = $("explanation").hidden = true;
+    return;
+  }
+  setBusy("analyse", true);
   state.explanation = null;
   $("explanation").hidden = false;
   $("tokens").textContent = "";
@@ -189,10 +205,10 @@ async function analyse(text) {
     showError("single-error", e);
     $("result").hidden = true;
     $("explanation").hidden = true;
-    $("analyse").disabled = false;
+    setBusy("analyse", false);
     return;
   }
-  $("analyse").disabled = false;
+  setBusy("analyse", false);
   try {
     const ex = await postJSON("/v1/explain", { text });
     if ($("text").value !== text) return;  // the user moved on; a newer request owns the view
@@ -310,7 +326,7 @@ async function runBatch() {
   const file = $("file").files[0];
   const lines = $("batch-text").value.split(/\r?\n/).filter((s) => s.trim());
   if (!file && !lines.length) { showError("batch-error", t("emptyBatch")); return; }
-  $("run-batch").disabled = true;
+  setBusy("run-batch", true);
   $("download").disabled = true;
   try {
     let rows;
@@ -337,7 +353,7 @@ async function runBatch() {
     $("batch-summary").textContent = "";
     showError("batch-error", e);
   } finally {
-    $("run-batch").disabled = false;
+    setBusy("run-batch", false);
   }
 }
 
@@ -400,11 +416,25 @@ function showFileName() {
 }
 
 // ---------- wiring ----------
-function selectTab(which) {
-  for (const name of ["single", "batch"]) {
-    $(`tab-${name}`).setAttribute("aria-selected", String(name === which));
+const TABS = ["single", "batch"];
+
+function selectTab(which, focus = false) {
+  for (const name of TABS) {
+    const tab = $(`tab-${name}`);
+    tab.setAttribute("aria-selected", String(name === which));
+    tab.tabIndex = name === which ? 0 : -1;  // roving tabindex: Tab reaches the selected tab only
     $(`panel-${name}`).hidden = name !== which;
   }
+  if (focus) $(`tab-${which}`).focus();
+}
+
+// WAI-ARIA tabs: arrow keys move between tabs, Home/End go to the first/last.
+function tabKeys(e) {
+  const i = TABS.findIndex((name) => $(`tab-${name}`).getAttribute("aria-selected") === "true");
+  const next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: TABS.length - 1 }[e.key];
+  if (next === undefined) return;
+  e.preventDefault();
+  selectTab(TABS[(next + TABS.length) % TABS.length], true);
 }
 
 function init() {
@@ -434,6 +464,8 @@ function init() {
   $("file-clear").addEventListener("click", () => { $("file").value = ""; showFileName(); });
   $("tab-single").addEventListener("click", () => selectTab("single"));
   $("tab-batch").addEventListener("click", () => selectTab("batch"));
+  document.querySelector('[role="tablist"]').addEventListener("keydown", tabKeys);
+  selectTab("single");
   $("lang-toggle").addEventListener("click", () => setLanguage(state.lang === "en" ? "fr" : "en"));
   let resizeTimer = null;
   window.addEventListener("resize", () => {
