@@ -12,7 +12,7 @@ from sentiment_lab.baselines import get_baseline, load_baseline
 from sentiment_lab.baselines.lexicon import best_threshold
 from sentiment_lab.baselines.nbsvm import NBSVM, interpolate, log_count_ratio
 from sentiment_lab.cli import app
-from sentiment_lab.errors import BundleError, ConfigError, DataError, InputError
+from sentiment_lab.errors import BundleError, ConfigError, DataError, InputError, SentimentLabError
 
 
 def xy(records):
@@ -104,6 +104,14 @@ def test_validation_messages(corpus_splits, tmp_path):
         load_baseline(d)
     with pytest.raises(BundleError, match="not a saved baseline"):
         load_baseline(tmp_path)
+    with pytest.raises(InputError, match="list of texts"):  # was read one character at a time
+        clf.predict("What a great film")
+    with pytest.raises(DataError, match="labels must be 0"):
+        clf.score(["a", "b"], ["positive", "negative"])
+    from sentiment_lab.explain import explain
+
+    with pytest.raises(SentimentLabError, match="explain needs a SentimentClassifier"):
+        explain(clf, "great film")
 
 
 runner = CliRunner()

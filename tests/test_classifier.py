@@ -48,5 +48,28 @@ def test_predict_refuses_a_bare_string(clf):
             method(None)
 
 
+def test_bad_arguments_are_user_errors_not_wrong_answers(clf):
+    """score() compared labels as truthy values ("positive", 2 and a short list gave an accuracy),
+    a dict was classified by its keys, None/"gpu"/"tf" raised deep torch or Python errors."""
+    from sentiment_lab.errors import ConfigError, DataError
+
+    texts = ["the film was great", "the plot was awful"]
+    assert clf.score(texts, [1, 0]) == 1.0 and clf.score(texts, [True, False]) == 1.0
+    for labels, message in ((["positive", "negative"], "labels must be 0"), ([2, 0], "labels must be 0"),
+                            ([1], "2 texts but 1 labels"), ([1, 0, 1], "2 texts but 3 labels")):
+        with pytest.raises(DataError, match=message):
+            clf.score(texts, labels)
+    with pytest.raises(DataError, match="no texts"):
+        clf.score([], [])
+    for bad in ({"text": "good"}, None, 5):
+        with pytest.raises(InputError, match="list of texts"):
+            clf(bad)
+    with pytest.raises(ConfigError, match="backend must be one of"):
+        SentimentClassifier.from_pretrained(clf.path, backend="tf")
+    with pytest.raises(ConfigError, match="unknown device 'gpu'"):
+        clf.to("gpu")
+    assert repr(clf).startswith(f"SentimentClassifier({clf.path.name!r}, lstm.v1") and "backend='torch'" in repr(clf)
+
+
 def test_unknown_words(clf):
     assert clf.unknown_words("the Zorblax film") == ["Zorblax"]

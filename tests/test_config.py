@@ -92,3 +92,9 @@ def test_every_public_name_is_the_object_not_a_module():
             "print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_overrides_must_be_a_list():
+    """A bare string was read one character at a time: "override 't' must look like ..."."""
+    with pytest.raises(ConfigError, match="must be a list of 'section.key=value' strings"):
+        load_config("seed", "train.epochs=2")

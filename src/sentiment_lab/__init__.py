@@ -1,7 +1,21 @@
 """sentiment-lab: train, evaluate, explain and serve recurrent sentiment classifiers.
 
-Names are imported lazily so that `sentiment-lab predict` starts without loading
-scikit-learn or pandas.
+Start here:
+
+    from sentiment_lab import SentimentClassifier, load_config
+    clf = SentimentClassifier.from_pretrained()          # the shipped model; or "runs/x/bundle"
+    clf("What a great film")                             # {"label": "positive", "score": ...}
+    clf.predict_proba(["great", "awful"])                # (N, 2): P(negative), P(positive)
+
+    from sentiment_lab.train import train                # what `sentiment-lab train` runs
+    result = train(load_config("seed", ["data.limit=2000"]), "runs/quick")
+
+    from sentiment_lab.explain import explain            # attributions, gates, hidden states
+    explain(clf, "The first half was dull, but the ending was brilliant.")
+
+Errors meant for the user derive from `SentimentLabError` (ConfigError, DataError,
+BundleError, InputError) and carry a one-line message. Names are imported lazily so that
+`sentiment-lab predict` starts without loading scikit-learn or pandas.
 """
 from __future__ import annotations
 
@@ -27,6 +41,8 @@ _API = {
     "embedding_report": "sentiment_lab.embeddings",
     "analyze_errors": "sentiment_lab.error_analysis",
     "create_app": "sentiment_lab.serve",
+    "SentimentLabError": "sentiment_lab.errors", "ConfigError": "sentiment_lab.errors",
+    "DataError": "sentiment_lab.errors", "BundleError": "sentiment_lab.errors", "InputError": "sentiment_lab.errors",
 }
 __all__ = sorted(_API) + ["__version__"]
 
@@ -35,3 +51,7 @@ def __getattr__(name: str) -> Any:
     if name in _API:
         return getattr(importlib.import_module(_API[name]), name)
     raise AttributeError(f"module 'sentiment_lab' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_API))  # tab completion in notebooks sees the lazy names

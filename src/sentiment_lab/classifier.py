@@ -25,8 +25,8 @@ from typing import Any, Sequence, overload
 import numpy as np
 
 from sentiment_lab.bundle import LABELS, load_pretrained
-from sentiment_lab.errors import InputError
-from sentiment_lab.text import check_text
+from sentiment_lab.errors import ConfigError
+from sentiment_lab.text import check_labels, check_text, check_texts
 
 
 BACKENDS = ("torch", "numpy", "onnx", "onnx-int8", "auto")
@@ -38,6 +38,9 @@ def default_bundle() -> Path:
 
 
 class SentimentClassifier:
+    """A trained bundle ready to classify: PyTorch, NumPy or onnxruntime behind one interface
+    (see the module docstring). Build it with `from_pretrained`."""
+
     def __init__(self, model: Any, encoder: Any, config: Any, meta: dict[str, Any],
                  batch_size: int = 0, backend: str = "torch") -> None:
         self.model = model
@@ -52,8 +55,10 @@ class SentimentClassifier:
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu",
                         backend: str = "torch") -> "SentimentClassifier":
+        """Load a bundle (a `bundle/` folder from `train`, or None for the shipped model); its
+        checksums are verified first. `device` applies to the torch backend."""
         if backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, not {backend!r}")
+            raise ConfigError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, not {backend!r}")
         path = Path(path) if path is not None else default_bundle()
         if backend == "auto":
             from sentiment_lab.onnx_runtime import exported_file, onnxruntime_available
@@ -71,19 +76,25 @@ class SentimentClassifier:
         return clf.to(device) if backend == "torch" else clf
 
     def to(self, device: "str | Any") -> "SentimentClassifier":
+        """Move the PyTorch model to `device` (cpu, cuda, cuda:N, mps)."""
         import torch
 
         if self.backend != "torch":
-            raise ValueError(f"the {self.backend} backend runs on the CPU only")
-        self.device = torch.device(device)
+            raise ConfigError(f"the {self.backend} backend runs on the CPU only")
+        try:
+            dev = torch.device(device)
+        except (RuntimeError, TypeError):
+            raise ConfigError(f"unknown device {device!r}; use cpu, cuda, cuda:N or mps") from None
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise ConfigError(f"device {device!r}: no CUDA device is available")
+        if dev.type == "mps" and not torch.backends.mps.is_available():
+            raise ConfigError(f"device {device!r}: MPS is not available")
+        self.device = dev
         self.model.to(self.device)
         return self
 
     def _logits(self, texts: Sequence[str]) -> np.ndarray:
-        if isinstance(texts, (str, bytes)) or texts is None:  # a str would be read one character at a time
-            raise InputError(f"predict takes a list of texts, got {type(texts).__name__}; "
-                             "for one text use predict([text]) or clf(text)")
-        seqs = self.encoder.encode([check_text(t) for t in texts])
+        seqs = self.encoder.encode(check_texts(texts))
         if self.backend != "torch":  # NumPy and onnxruntime runtimes share predict_logits
             return self.model.predict_logits(seqs)
         from sentiment_lab.batching import predict_logits
@@ -96,12 +107,14 @@ class SentimentClassifier:
         return np.stack([1 - p, p], axis=1)
 
     def predict(self, texts: Sequence[str]) -> list[str]:
+        """"positive" or "negative" for each text of a list."""
         return [LABELS[int(p >= 0.5)] for p in self.predict_proba(texts)[:, 1]]
 
     def score(self, texts: Sequence[str], labels: Sequence[int]) -> float:
         """Accuracy against 0/1 labels (scikit-learn's `score` convention)."""
-        pred = self.predict_proba(texts)[:, 1] >= 0.5
-        return float(np.mean(pred == np.asarray(labels, dtype=bool)))
+        texts = check_texts(texts)
+        y = check_labels(labels, len(texts))
+        return float(np.mean((self.predict_proba(texts)[:, 1] >= 0.5) == y))
 
     @overload
     def __call__(self, texts: str) -> dict[str, Any]: ...
@@ -110,13 +123,21 @@ class SentimentClassifier:
 
     def __call__(self, texts):
         single = isinstance(texts, (str, bytes))
-        batch = [texts] if single else list(texts)
+        batch = [texts] if single else check_texts(texts)
         p = self.predict_proba(batch)[:, 1]
         out = [{"label": LABELS[int(q >= 0.5)], "score": float(max(q, 1 - q))} for q in p]
         return out[0] if single else out
 
     def unknown_words(self, text: str) -> list[str]:
+        """The words of `text` that the vocabulary does not know (read as [UNK])."""
         return self.encoder.unknown_words(check_text(text))
+
+    def __repr__(self) -> str:
+        m = self.config.model
+        where = self.path.name if self.path is not None else "?"
+        return (f"SentimentClassifier({where!r}, {m.arch}{' bidirectional' if m.bidirectional else ''}, "
+                f"{m.num_layers}x{m.hidden_size}, pooling={m.pooling}, vocab={self.encoder.vocab_size:,}, "
+                f"max_len={self.encoder.max_len}, backend={self.backend!r})")
 
     @property
     def labels(self) -> list[str]:

@@ -249,6 +249,8 @@ def load_config(preset: str | Path | None = "seed", overrides: list[str] | None 
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"invalid TOML in {preset}: {exc}") from None
     cfg = Config.from_dict(raw)
+    if isinstance(overrides, str):  # iterating it would read one character at a time
+        raise ConfigError(f"overrides must be a list of 'section.key=value' strings, e.g. [{overrides!r}]")
     for item in overrides or []:
         if "=" not in item or "." not in item.split("=", 1)[0]:
             raise ConfigError(f"override {item!r} must look like section.key=value (e.g. model.hidden_size=128)")

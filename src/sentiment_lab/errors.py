@@ -7,8 +7,9 @@ class SentimentLabError(Exception):
     """Base class: the message is written for the user and fits on one line."""
 
 
-class ConfigError(SentimentLabError):
-    """An unknown key, a wrong type or an invalid value in a config or override."""
+class ConfigError(SentimentLabError, ValueError):
+    """An unknown key, a wrong type or an invalid value in a config, override or argument
+    (also a ValueError, what Python code catches for a bad argument)."""
 
 
 class DataError(SentimentLabError):

@@ -7,12 +7,14 @@ import numpy as np
 from sklearn.metrics import (accuracy_score, classification_report, confusion_matrix, log_loss,
                              precision_recall_fscore_support, roc_auc_score)
 
+from sentiment_lab.text import check_labels
+
 LABELS = ["negative", "positive"]
 
 
 def compute_metrics(y_true: np.ndarray, p_pos: np.ndarray, threshold: float = 0.5) -> dict[str, Any]:
     """Accuracy, log loss, per-class and macro precision/recall/F1, ROC-AUC, confusion matrix."""
-    y_true = np.asarray(y_true, dtype=int)
+    y_true = check_labels(y_true, len(p_pos))
     p_pos = np.clip(np.asarray(p_pos, dtype=np.float64), 1e-7, 1 - 1e-7)
     y_pred = (p_pos >= threshold).astype(int)
     prec, rec, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=[0, 1], zero_division=0)

@@ -8,12 +8,12 @@ inference can never disagree (the course notebook encoded its own sentences with
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
-from sentiment_lab.errors import BundleError, InputError
+from sentiment_lab.errors import BundleError, DataError, InputError
 
 PAD, UNK = "[PAD]", "[UNK]"
 PAD_ID, UNK_ID = 0, 1
@@ -77,6 +77,27 @@ def truncate(ids: Sequence[int], max_len: int, side: str) -> list[int]:
         return list(ids[-max_len:])
     head = max_len // 2
     return list(ids[:head]) + list(ids[len(ids) - (max_len - head):])
+
+
+def check_texts(texts: object) -> list[str]:
+    """A batch of texts (any iterable of str), each checked. A bare string, a dict or None is
+    refused: iterating it would classify its characters or keys, silently."""
+    if texts is None or isinstance(texts, (str, bytes, Mapping)) or not isinstance(texts, Iterable):
+        raise InputError(f"expected a list of texts, got {type(texts).__name__}; for one text pass [text]")
+    return [check_text(t) for t in texts]
+
+
+def check_labels(labels: object, n: int) -> np.ndarray:
+    """0/1 labels (or booleans), one per text, as int64: "positive" or 2 would otherwise be
+    compared as truthy values and give a wrong accuracy without a word."""
+    y = np.asarray(labels)
+    if y.ndim != 1 or len(y) != n:
+        raise DataError(f"{n} texts but {y.size} labels")
+    if n == 0:
+        raise DataError("no texts to score")
+    if y.dtype != bool and not np.isin(y, [0, 1]).all():
+        raise DataError("labels must be 0 (negative) or 1 (positive)")
+    return y.astype(np.int64)
 
 
 def check_text(text: object) -> str:

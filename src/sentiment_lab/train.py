@@ -174,7 +174,10 @@ def _write_history(run_dir: Path, history: list[dict]) -> None:
 
 def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, progress: bool = True,
         console: Console | None = None, on_epoch: Callable[[dict], None] | None = None) -> TrainResult:
-    """Train on splits.train, select on splits.val, report on splits.test (if any)."""
+    """Train on splits.train, select on splits.val, report on splits.test (if any).
+
+    The log goes to `console` (stderr by default; `Console(quiet=True)` silences it, e.g. in a
+    notebook); `progress=False` hides only the progress bars. The returned model is in eval mode."""
     console = console or Console(stderr=True)
     run_dir = preflight(cfg, run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -365,7 +368,8 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
         model.load_state_dict(best_state)
     if not dist_ctx.is_main:  # rank 0 evaluates and writes the bundle
         dist_ctx.close()
-        return TrainResult(model, encoder, history, {"best_epoch": best["epoch"]}, run_dir, best["epoch"], interrupted)
+        return TrainResult(model.eval(), encoder, history, {"best_epoch": best["epoch"]}, run_dir, best["epoch"],
+                           interrupted)
     metrics: dict[str, Any] = {"best_epoch": best["epoch"]}
     if len(x_va):
         metrics["val"] = vm_of(model, x_va, y_va, tc.eval_batch_size, device, dtype)
@@ -388,7 +392,7 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
     except Exception as exc:  # figures are a convenience: never lose a finished run over one
         console.log(f"[yellow]plots skipped: {exc}[/yellow]")
     dist_ctx.close()
-    return TrainResult(model, encoder, history, metrics, run_dir, best["epoch"], interrupted)
+    return TrainResult(model.eval(), encoder, history, metrics, run_dir, best["epoch"], interrupted)
 
 
 def _word_vectors(cfg: Config, splits: Splits, encoder: TextEncoder, run_dir: Path, resume: bool,
@@ -440,7 +444,8 @@ def vm_of(model: torch.nn.Module, seqs: list[np.ndarray], y: np.ndarray, batch_s
 
 def train(cfg: Config, run_dir: str | Path, resume: bool = False, progress: bool = True,
           console: Console | None = None) -> TrainResult:
-    """Load the configured data and fit: what `sentiment-lab train` runs."""
+    """Load the configured data and fit: what `sentiment-lab train` runs (`console`, `progress`:
+    as for `fit`)."""
     console = console or Console(stderr=True)
     preflight(cfg, run_dir)  # a setting that cannot work fails now, before minutes of loading, and writes nothing
     t0 = time.perf_counter()

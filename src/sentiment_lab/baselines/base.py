@@ -27,7 +27,7 @@ from sentiment_lab import __version__
 from sentiment_lab.atomic import check_dir_target, swap_dir, write_json
 from sentiment_lab.bundle import LABELS
 from sentiment_lab.errors import BundleError, DataError
-from sentiment_lab.text import check_text
+from sentiment_lab.text import check_labels, check_texts
 
 FORMAT = "sentiment-lab-baseline"
 FORMAT_VERSION = 1
@@ -36,14 +36,10 @@ META = "baseline.json"
 
 def check_inputs(texts: Sequence[str], labels: Sequence[int] | None = None) -> tuple[list[str], np.ndarray | None]:
     """Validate texts (as the RNN does) and 0/1 labels, once, with messages that say what is wrong."""
-    texts = [check_text(t) for t in texts]
+    texts = check_texts(texts)
     if labels is None:
         return texts, None
-    y = np.asarray(labels)
-    if len(y) != len(texts):
-        raise DataError(f"{len(texts)} texts but {len(y)} labels")
-    if not np.isin(y, [0, 1]).all():
-        raise DataError("labels must be 0 (negative) or 1 (positive)")
+    y = check_labels(labels, len(texts))
     if len(np.unique(y)) < 2:
         raise DataError("the training data has only one label; need both positive and negative examples")
     return texts, y.astype(np.int64)
@@ -68,12 +64,13 @@ class Baseline:
 
     def score(self, texts: Sequence[str], labels: Sequence[int]) -> float:
         """Accuracy against 0/1 labels (scikit-learn's `score` convention)."""
-        pred = self.predict_proba(texts)[:, 1] >= 0.5
-        return float(np.mean(pred == np.asarray(labels, dtype=bool)))
+        texts = check_texts(texts)
+        y = check_labels(labels, len(texts))
+        return float(np.mean((self.predict_proba(texts)[:, 1] >= 0.5) == y))
 
     def __call__(self, texts):
         single = isinstance(texts, (str, bytes))
-        p = self.predict_proba([texts] if single else list(texts))[:, 1]
+        p = self.predict_proba([texts] if single else check_texts(texts))[:, 1]
         out = [{"label": LABELS[int(q >= 0.5)], "score": float(max(q, 1 - q))} for q in p]
         return out[0] if single else out
 

@@ -190,6 +190,8 @@ def explain(clf: "SentimentClassifier", text: str, *, ig_steps: int = 32, intern
     from sentiment_lab.batching import predict_logits
     from sentiment_lab.explain.internals import layer0_forward
 
+    if not hasattr(clf, "encoder") or not hasattr(clf, "backend"):
+        raise SentimentLabError(f"explain needs a SentimentClassifier (an RNN bundle), not {type(clf).__name__}")
     text = check_text(text)
     _check_steps(ig_steps)
     model, device = torch_model(clf)
