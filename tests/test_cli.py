@@ -174,6 +174,10 @@ def test_train_and_evaluate_own_csv(tmp_path):
     assert r.exit_code == 0, r.output
     cfg = json.loads((tmp_path / "run" / "config.json").read_text())
     assert cfg["model"]["hidden_size"] == 8 and cfg["model"]["embedding_dim"] == 8 and cfg["text"]["vocab_size"] == 64
+    card = (tmp_path / "run" / "bundle" / "README.md").read_text()  # the card states the user's data, not IMDB's
+    assert "- Data: `reviews.csv`, test on `reviews.csv`, text column `review`, label column `stars` (ratings >= 7 " \
+           "positive)" in card
+    assert "| test | 300 | 50.0% |" in card and "movie reviews" not in card
     out = tmp_path / "m.json"
     r = run("evaluate", tmp_path / "run" / "bundle", "--data", path, "--text-column", "review", "--label-column", "stars",
             "--rating-threshold", "7", "--output", out)
@@ -181,6 +185,10 @@ def test_train_and_evaluate_own_csv(tmp_path):
     assert "Confusion matrix" in r.output and "random predictions" in r.output and "precision" in r.output
     m = json.loads(out.read_text())
     assert m["n"] == 300 and 0 <= m["accuracy"] <= 1 and len(m["confusion_matrix"]) == 2
+    # a test file laid out like the training one needs no column options: the bundle knows them
+    r = run("evaluate", tmp_path / "run" / "bundle", "--data", path, "--output", out)
+    assert r.exit_code == 0, r.output
+    assert json.loads(out.read_text()) == m
 
 
 def test_train_config_errors(tmp_path):
@@ -188,3 +196,16 @@ def test_train_config_errors(tmp_path):
     assert_one_line_error(run("train", "--set", "model.hidden_size=x", "-o", tmp_path / "r"), "must be int")
     assert_one_line_error(run("train", "--data", tmp_path / "missing.csv", "-o", tmp_path / "r"), "file not found")
     assert_one_line_error(run("train", "--resume", tmp_path / "none"), "nothing to resume")
+
+
+def test_a_one_label_model_is_called_out():
+    from sentiment_lab.cli.train import one_class_warning
+
+    def m(neg_recall, pos_recall):
+        return {"n": 100, "per_class": {"negative": {"support": 31, "recall": neg_recall},
+                                        "positive": {"support": 69, "recall": pos_recall}}}
+
+    w = one_class_warning({"test": m(0.0, 1.0)})
+    assert w.startswith("warning: the model predicts positive for every test review (negative recall 0; 69% of them")
+    assert one_class_warning({"test": m(0.5, 0.9)}) is None and one_class_warning({}) is None
+    assert "predicts negative for every val review" in one_class_warning({"val": m(1.0, 0.0)})

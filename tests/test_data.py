@@ -149,6 +149,26 @@ def test_table_errors_name_file_row_and_value(tmp_path):
         load_table(_touch(tmp_path / "d.xml"))
 
 
+def test_star_ratings_missing_infinite_or_without_threshold(tmp_path):
+    """A null rating crashed training with "cannot convert float NaN to integer" (and would have
+    counted as negative); star ratings without a threshold only said "unknown label '3'"."""
+    stars = tmp_path / "s.jsonl"
+    pd.DataFrame({"review": ["great", "awful", "fine"], "stars": [5, 1, None]}).to_json(stars, orient="records",
+                                                                                      lines=True)
+    with pytest.raises(DataError, match=r"row 3: unknown label nan; expected a number"):
+        load_table(stars, "review", "stars", rating_threshold=4)
+    pd.DataFrame({"review": ["great", "awful"], "stars": ["5", "inf"]}).to_csv(tmp_path / "i.csv", index=False)
+    with pytest.raises(DataError, match="row 2: unknown label 'inf'"):
+        load_table(tmp_path / "i.csv", "review", "stars", rating_threshold=4)
+    pd.DataFrame({"review": ["great", "awful"], "stars": [5, 1]}).to_csv(tmp_path / "n.csv", index=False)
+    with pytest.raises(DataError, match="row 1: unknown label '5'; expected 0/1; for star ratings pass a rating"):
+        load_table(tmp_path / "n.csv", "review", "stars")
+    nums = tmp_path / "t.jsonl"
+    pd.DataFrame({"text": ["good", 10], "label": [1, 0]}).to_json(nums, orient="records", lines=True)
+    with pytest.raises(DataError, match="row 2: text must be a string, got int 10"):
+        load_table(nums)
+
+
 def _touch(p: Path) -> Path:
     p.write_text("x")
     return p

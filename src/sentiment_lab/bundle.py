@@ -163,7 +163,12 @@ def model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
         f"({cfg['text']['truncation']} kept)"
         + (f"; {cfg['text']['stopwords']} function words dropped (sentiment_lab.text.STOPWORDS)"
            if cfg['text'].get('stopwords', "none") != "none" else ""),  # .get: older bundles lack the key
-        f"- Data: `{cfg['data']['source']}`" + (f" from `{Path(cfg['data']['path']).name}`" if cfg['data']['path'] else "")
+        f"- Data: `{Path(cfg['data']['source']).name}`" + (f" from `{Path(cfg['data']['path']).name}`" if cfg['data']['path'] else "")
+        + (f", test on `{Path(cfg['data']['test_path']).name}`" if cfg['data'].get('test_path') else "")
+        + (f", text column `{cfg['data']['text_column']}`, label column `{cfg['data']['label_column']}`"
+           if cfg['data']['source'] not in ("imdb", "synthetic") else "")
+        + (f" (ratings >= {cfg['data']['rating_threshold']:g} positive)" if cfg['data'].get('rating_threshold') is not None
+           else "")
         + (f", limited to {cfg['data']['limit']:,} rows" if cfg['data']['limit'] else "")
         + (f"; validation = {cfg['data']['val_fraction']:.0%} of train (stratified, "
            + ("blocks of consecutive ids, " if cfg["data"].get("val_split") == "blocks" else "")
@@ -188,16 +193,21 @@ def model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
         "## Measured metrics", "",
     ]
     if test:
-        lines += ["| split | n | accuracy | macro F1 | ROC-AUC | loss |", "|---|---|---|---|---|---|"]
+        lines += ["| split | n | positive share | accuracy | macro F1 | ROC-AUC | loss |",
+                  "|---|---|---|---|---|---|---|"]
         for split in ("val", "test"):
             m = metrics.get(split)
             if m:
-                lines.append(f"| {split} | {m['n']:,} | {m['accuracy']:.4f} | {m['f1_macro']:.4f} | "
+                pos = m.get("per_class", {}).get("positive", {}).get("support")
+                share = f"{pos / m['n']:.1%}" if pos is not None and m["n"] else "-"
+                lines.append(f"| {split} | {m['n']:,} | {share} | {m['accuracy']:.4f} | {m['f1_macro']:.4f} | "
                              f"{m.get('roc_auc') or float('nan'):.4f} | {m['loss']:.4f} |")
     else:
         lines.append("No test set was evaluated for this bundle.")
     lines += ["", "## Limits", "",
-              "A recurrent classifier trained on one domain (by default long English movie reviews); it reads at most "
+              "A recurrent classifier trained on one domain ("
+              + ("IMDB: long English movie reviews" if cfg["data"]["source"] == "imdb" else "the data named above")
+              + "); it reads at most "
               f"{cfg['text']['max_len']} tokens, does not know words outside its vocabulary, and is often wrong on sarcasm, "
               "irony and mixed reviews. Scores are sigmoid outputs, not calibrated probabilities.", ""]
     return "\n".join(lines)

@@ -450,6 +450,9 @@ def train(cfg: Config, run_dir: str | Path, resume: bool = False, progress: bool
     preflight(cfg, run_dir)  # a setting that cannot work fails now, before minutes of loading, and writes nothing
     t0 = time.perf_counter()
     splits = load_splits(cfg.data, seed=cfg.train.seed, progress=progress)
-    console.log(f"data: {len(splits.train):,} train, {len(splits.val):,} val, {len(splits.test):,} test "
-                f"({time.perf_counter() - t0:.1f}s)")
+    def share(records: list[Record]) -> str:  # class balance: a 69%-positive set makes 69% easy to reach
+        return f" ({sum(r.label for r in records) / len(records):.0%} positive)" if records else ""
+
+    console.log(f"data: {len(splits.train):,} train{share(splits.train)}, {len(splits.val):,} val, "
+                f"{len(splits.test):,} test{share(splits.test)} ({time.perf_counter() - t0:.1f}s)")
     return fit(cfg, splits, run_dir, resume=resume, progress=progress, console=console)

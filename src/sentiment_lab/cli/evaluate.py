@@ -51,9 +51,12 @@ def evaluate(
     bundle: Optional[Path] = typer.Argument(None, help="Model bundle directory (default: the shipped model)."),
     data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder or a labelled table (default: cached IMDB)."),
     split: str = typer.Option("test", help="IMDB split to evaluate on: test | train."),
-    text_column: str = typer.Option("text", help="Text column of a table."),
-    label_column: str = typer.Option("label", help="Label column of a table."),
-    rating_threshold: Optional[float] = typer.Option(None, help="Star ratings >= this are positive."),
+    text_column: Optional[str] = typer.Option(None, help="Text column of a table (default: the one the bundle "
+                                              "was trained on, else text)."),
+    label_column: Optional[str] = typer.Option(None, help="Label column of a table (default: as for --text-column, "
+                                               "else label)."),
+    rating_threshold: Optional[float] = typer.Option(None, help="Star ratings >= this are positive (default: the "
+                                                     "bundle's)."),
     limit: Optional[int] = typer.Option(None, help="Evaluate on a seeded, stratified subset of N reviews."),
     examples: int = typer.Option(8, help="Random example predictions to show (the notebook shows 8)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write metrics as JSON here."),
@@ -67,7 +70,16 @@ def evaluate(
         check_target(output, parent=False)  # a folder named like the output fails before the work
     if split not in ("test", "train"):
         raise ConfigError(f"--split must be test or train, got {split!r}")
-    records = load_records(data, split, text_column, label_column, rating_threshold, limit)
+    if data is not None and data.lower().endswith(TABLES):  # a test file like the training one: its columns
+        from sentiment_lab.bundle import read_meta
+        from sentiment_lab.classifier import default_bundle
+
+        trained = read_meta(bundle or default_bundle())["config"]["data"]
+        text_column = text_column or trained.get("text_column", "text")
+        label_column = label_column or trained.get("label_column", "label")
+        if rating_threshold is None and label_column == trained.get("label_column"):
+            rating_threshold = trained.get("rating_threshold")
+    records = load_records(data, split, text_column or "text", label_column or "label", rating_threshold, limit)
     m, p = evaluate_bundle(str(bundle) if bundle else None, records)
     for table in metrics_tables(m):
         console.print(table)

@@ -91,3 +91,22 @@ def train(
     else:
         console.print(f"trained for {result.best_epoch} epoch(s), no validation or test split; bundle: {out / 'bundle'}",
                       markup=False)
+    warning = one_class_warning(result.metrics)
+    if warning:
+        err_console.print(warning, markup=False, highlight=False)
+
+
+def one_class_warning(metrics: dict) -> str | None:
+    """A model that answers one label for everything reads as "69% accuracy" on a 69/31 set:
+    say so, with the usual causes on small data."""
+    for split in ("test", "val"):
+        m = metrics.get(split)
+        if not m or "per_class" not in m:
+            continue
+        for name, other in (("negative", "positive"), ("positive", "negative")):
+            if m["per_class"][name]["support"] and not m["per_class"][name]["recall"]:
+                return (f"warning: the model predicts {other} for every {split} review ({name} recall 0; "
+                        f"{m['per_class'][other]['support'] / m['n']:.0%} of them are {other}). On small data: more "
+                        "epochs, --set train.ema=0 (weight averaging needs ~100 steps) or a smaller train.batch_size")
+        return None
+    return None

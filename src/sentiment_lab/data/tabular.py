@@ -1,6 +1,7 @@
 """The user's own reviews: CSV, TSV, JSONL or Parquet with a text and a label column."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -49,14 +50,23 @@ def parse_label(value: object, threshold: float | None) -> int | None:
     s = str(value).strip().lower()
     if threshold is not None:
         try:
-            return int(float(s) >= threshold)
+            x = float(s)
         except ValueError:
             return None
+        return int(x >= threshold) if math.isfinite(x) else None  # NaN (a missing rating) would read as negative
     if s in POSITIVE or s in ("1.0",):
         return 1
     if s in NEGATIVE or s in ("0.0",):
         return 0
     return None
+
+
+def _is_number(value: object) -> bool:
+    try:
+        float(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 def load_table(path: str | Path, text_column: str = "text", label_column: str = "label",
@@ -70,9 +80,15 @@ def load_table(path: str | Path, text_column: str = "text", label_column: str = 
     for row, (text, raw) in enumerate(zip(df[text_column], df[label_column]), start=1):
         label = parse_label(raw, rating_threshold)
         if label is None:
-            hint = "a number (rating threshold set)" if rating_threshold is not None else \
-                "0/1, pos/neg, positive/negative, true/false (or set a rating threshold)"
+            if rating_threshold is not None:
+                hint = "a number (rating threshold set)"
+            elif _is_number(raw):
+                hint = "0/1; for star ratings pass a rating threshold (--rating-threshold 4: 4 and up are positive)"
+            else:
+                hint = "0/1, pos/neg, positive/negative, true/false (or set a rating threshold)"
             raise DataError(f"{path}: row {row}: unknown label {raw!r}; expected {hint}")
+        if text is not None and not isinstance(text, str) and text == text:  # NaN != NaN: a missing cell
+            raise DataError(f"{path}: row {row}: text must be a string, got {type(text).__name__} {text!r}")
         if not isinstance(text, str) or not text.strip():
             raise DataError(f"{path}: row {row}: empty text")
         rating = None
