@@ -88,6 +88,9 @@ def test_cli_dry_run(tmp_path):
     res = CliRunner().invoke(app, ["experiment", "-p", "seed", "--set", "data.source=synthetic", "--limit", "0",
                                    "--dry-run"])  # --limit reaches every cell's config, which checks it
     assert res.exit_code == 1 and "data.limit must be >= 1" in res.output, res.output
+    res = CliRunner().invoke(app, ["experiment", "-p", "seed", "--set", "data.source=synthetic", "--epochs", "0",
+                                   "--dry-run"])
+    assert res.exit_code == 1 and "train.epochs must be > 0" in res.output, res.output
 
 
 def test_plot_styles_stay_distinct_past_the_colour_cycle():

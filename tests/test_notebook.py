@@ -61,6 +61,10 @@ def test_notebook_runs_on_a_small_subset(tmp_path, monkeypatch):
     assert re.search(r"480 critiques d'entraînement, 120 de validation, 600 de test", text)
     assert re.search(r"Défis réussis : notre modèle \d+\.\d%, modèle livré \d+\.\d%", text)
     assert re.search(r"\d+ erreurs sur 600 critiques de test", text)
+    # the tokenizer shown is the one fit() saves (function words dropped), cut counted in its tokens
+    assert "['movie', 'not', 'good', 'great', '!']" in text
+    assert re.search(r"\d+\.\d% des critiques dépassent MAX_LEN = 200 tokens \(sur 480\)", text)
+    assert re.search(r"(positive|negative), P\(positif\) = 0\.\d\d", text)
     images = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
     # 3 data figures, learning curves, confusion matrix, reliability diagram, embedding map,
     # explanation, error rates

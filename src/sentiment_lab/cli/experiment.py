@@ -22,6 +22,7 @@ def experiment(
     sets: list[str] = typer.Option([], "--set", help="Setting applied to every cell: section.key=value."),
     limit: Optional[int] = typer.Option(None, "--limit", help="At most N train and N test rows per run (quick "
                                         "trials; same as --set data.limit=N)."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Epochs of every run (same as --set train.epochs=N)."),
     out: Path = typer.Option(Path("experiments/default"), "--out", "-o", help="Experiment directory (rerun to resume)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="List the cells and exit."),
 ) -> None:
@@ -36,6 +37,8 @@ def experiment(
         common.append(f"data.source={data}" if data.lower().endswith(TABLES) else f"data.path={data}")
     if limit is not None:
         common.append(f"data.limit={limit}")
+    if epochs is not None:
+        common.append(f"train.epochs={epochs}")
     cells = plan(presets, grid, seeds, common)
     if dry_run:
         for cell, _ in cells:
