@@ -48,6 +48,10 @@ def test_figures_and_summary(tmp_path, tiny_bundle):
     assert s["labels"]["train"] == {"negative": 30, "positive": 30}
     assert s["labels"]["test"] == {"negative": 1, "positive": 2}
     assert s["distinct_words"] == 1 and s["coverage"]["notebook (5000)"] == 1.0
+    known = next(w for w in enc.tokenizer.get_vocab() if w.isalpha())
+    s = data_plots([Record(f"{known} zorblax zorblax qwerty", 1)], tmp_path, encoder=enc, max_len=48)
+    assert s["model_unk_share"] == pytest.approx(3 / 4)  # measured with the model's tokenizer, not read off the curve
+    assert s["coverage"]["notebook (5000)"] == 1.0  # while the word curve covers every word of the sample
     for name in ("review_lengths", "label_distribution", "vocabulary_coverage"):
         assert (tmp_path / f"{name}.png").stat().st_size > 5000
         assert (tmp_path / f"{name}.svg").read_text().startswith("<?xml")

@@ -75,6 +75,8 @@ def test_explanation_on_tiny_bundle(tiny):
     assert np.shape(e.gates["forget"]) == (T, 16) and np.shape(e.gates["cell_norm"]) == (T, 1)
     d = json.loads(json.dumps(e.to_dict()))
     assert d["tokens"] == e.tokens and d["attributions"] == pytest.approx(e.attributions, abs=1e-4)
+    # the JSON's "score" means what it means in predict --json: confidence in the label
+    assert d["p_positive"] == pytest.approx(e.score, abs=1e-4) and d["score"] == pytest.approx(tiny(e.text)["score"], abs=1e-4)
     assert explain(tiny, e.text, internals=False).gates is None
 
 
@@ -217,6 +219,8 @@ def test_renderings(tiny, tmp_path):
     page = save_html(e, tmp_path / "x" / "explain.html").read_text()
     assert "zorblax" in page and page.count("data:image/png;base64,") == 2 and 'class="tok unk"' in page
     assert "http://" not in page and "https://" not in page  # self-contained
+    assert "</span> <span" in page  # spaces between tokens: a 400-token line could not wrap (22,000 px wide)
+    assert "logit change from the all-[PAD] baseline" in " ".join(out.split()) and "sums to" not in out
     png = save_png(e, tmp_path / "explain.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["explain.html", "explain.png", "x"]  # no temp files left
@@ -262,3 +266,20 @@ def test_ig_convergence_flag_and_note():
     bad = make([1.0, 2.0], 0.8)  # the integral misses 0.8 of a 2.2 logit difference
     assert not bad.ig_converged
     assert "now 8" in convergence_note(bad) and "+0.80" in convergence_note(bad)
+
+
+def test_a_long_text_figure_shows_where_the_attributions_are(tiny):
+    """It showed the first 60 of 400 tokens: for a long review, a flat panel without the words
+    the terminal named as decisive."""
+    from sentiment_lab.explain.figures import _window, figure
+
+    a = [0.01] * 100 + [5.0, -4.0, 3.0] + [0.01] * 20
+    start = _window(a, 60)
+    assert start <= 100 and start + 60 >= 103 and _window(a[:50], 60) == 0
+    e = explain(tiny, " ".join(["a plain film"] * 30 + ["great awful great"]), internals=False)
+    fig = figure(e, max_tokens=20)
+    shown = [t.get_text().rstrip("?") for t in fig.axes[-1].get_xticklabels()]
+    top = max(range(len(e.tokens)), key=lambda i: abs(e.attributions[i]))
+    start = _window(e.attributions, 20)
+    assert 0 < start <= top < start + 20 and shown == e.tokens[start:start + 20]
+    assert f"20 of {len(e.tokens)} tokens shown" in fig._suptitle.get_text()

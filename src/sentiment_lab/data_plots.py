@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import numpy as np
 
 from sentiment_lab.plots import _plt, _save
+from sentiment_lab.text import UNK_ID
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -131,20 +132,26 @@ def label_distribution(labels_by_split: Mapping[str, Sequence[int]], out_dir: st
     return _save(fig, Path(out_dir), "label_distribution")
 
 
-def coverage_curve(counts: np.ndarray, out_dir: str | Path, marks: Mapping[str, int] | None = None) -> Path:
+def coverage_curve(counts: np.ndarray, out_dir: str | Path, marks: Mapping[str, int] | None = None,
+                   model_unk: float | None = None) -> Path:
     """Share of training words covered by the N most frequent words, for every N, with the
-    notebook's and the model's vocabulary sizes marked."""
+    notebook's and the model's vocabulary sizes marked. The curve counts plain words; a model's
+    tokenizer may drop function words or split into subwords, so its own [UNK] share
+    (`model_unk`, measured with that tokenizer) is stated apart rather than read off the curve."""
     plt = _plt()
     counts = np.asarray(counts)
     cum = np.cumsum(counts) / max(counts.sum(), 1)
     sizes = np.arange(1, len(counts) + 1)
     fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
     ax.plot(sizes, 100 * cum, color="tab:blue", label="share of training words covered")
-    colors = iter(("tab:red", "tab:green", "tab:purple", "tab:orange"))
-    for name, size in (marks or {}).items():
+    styles = iter((("tab:red", "o", 10), ("tab:green", "D", 6), ("tab:purple", "s", 5), ("tab:orange", "^", 5)))
+    for name, size in (marks or {}).items():  # shrinking markers: 5,000 and 4,998 stay both visible
         cov = coverage_at(counts, size)
-        ax.plot([size], [100 * cov], "o", ms=8, color=next(colors),
-                label=f"{name}: {size:,} words -> {cov:.1%} covered, {1 - cov:.1%} [UNK]")
+        colour, marker, ms = next(styles)
+        ax.plot([size], [100 * cov], marker, ms=ms, color=colour,
+                label=f"{name}: the {size:,} most frequent words cover {cov:.1%} of the words")
+    if model_unk is not None:
+        ax.plot([], [], " ", label=f"this model's tokenizer reads {model_unk:.1%} of its tokens as [UNK] (measured)")
     ax.set_xscale("log")
     ax.set_xlabel(f"vocabulary size (most frequent words kept; {len(counts):,} distinct words in all)")
     ax.set_ylabel("training words covered (%)")
@@ -171,6 +178,11 @@ def data_plots(train: Sequence["Record"], out_dir: str | Path, test: Sequence["R
     marks = {"notebook": NOTEBOOK_VOCAB}
     if model_vocab:
         marks["this model"] = model_vocab
+    model_unk = None
+    if encoder is not None:  # the model's own [UNK] rate, with its own tokenizer (stop words, subwords)
+        encs = encoder.tokenizer.encode_batch(texts, add_special_tokens=False)
+        n_tokens = sum(len(e.ids) for e in encs)
+        model_unk = sum(e.ids.count(UNK_ID) for e in encs) / max(n_tokens, 1)
     labels = {"train": [r.label for r in train], "validation": [r.label for r in val], "test": [r.label for r in test]}
     labels = {k: v for k, v in labels.items() if v}
     summary: dict[str, Any] = {
@@ -184,10 +196,11 @@ def data_plots(train: Sequence["Record"], out_dir: str | Path, test: Sequence["R
                    for s, v in labels.items()},
         "distinct_words": int(len(counts)), "running_words": int(counts.sum()),
         "coverage": {f"{name} ({size})": coverage_at(counts, size) for name, size in marks.items()},
+        "model_unk_share": model_unk,
     }
     summary["figures"] = {
         "review_lengths": str(length_histogram(lengths, max_len, out_dir, unit)),
         "label_distribution": str(label_distribution(labels, out_dir)),
-        "vocabulary_coverage": str(coverage_curve(counts, out_dir, marks)),
+        "vocabulary_coverage": str(coverage_curve(counts, out_dir, marks, model_unk)),
     }
     return summary

@@ -269,7 +269,8 @@ def embedding_report(bundle: str | Path | None = None, groups: Mapping[str, Sequ
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         name = {"tsne": "t-SNE", "pca": "PCA", "umap": "UMAP"}[method]
-        title = f"Word embeddings of {table.bundle.name}: {name} map of {len(words)} words (cosine)"
+        where = table.bundle.parent.name if table.bundle.name == "bundle" else table.bundle.name  # runs/x/bundle -> x
+        title = f"Word embeddings of {where}: {name} map of {len(words)} words (cosine)"
         rep.paths["map"] = str(draw_map(coords, words, labels, out, title, axes))
         write_json(out / "neighbours.json", {
             "bundle": str(table.bundle), "method": method, "k": k, "seed": seed, "missing": missing,

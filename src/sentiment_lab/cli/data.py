@@ -67,7 +67,8 @@ def data_plots(
     summary["bundle"] = str(bundle) if bundle else "the shipped default model"
     write_json(output / "data_summary.json", summary)
 
-    t = Table(title=f"Data: {summary['n_reviews']:,} training reviews (train + validation)")
+    t = Table(title=f"Data: {summary['n_reviews']:,} training reviews"
+                    + (" (train + validation)" if "validation" in summary["labels"] else ""))
     t.add_column("measure")
     t.add_column("value", justify="right")
     t.add_row(f"median length ({summary['length_unit']})", f"{summary['length']['median']:,.0f}")
@@ -77,6 +78,8 @@ def data_plots(
     t.add_row("distinct words", f"{summary['distinct_words']:,}")
     for name, cov in summary["coverage"].items():
         t.add_row(f"words covered by vocabulary: {name}", f"{cov:.1%}")
+    if summary.get("model_unk_share") is not None:
+        t.add_row("the model's tokens read as [UNK] (its own tokenizer)", f"{summary['model_unk_share']:.1%}")
     for split, c in summary["labels"].items():
         t.add_row(f"{split}: negative / positive", f"{c['negative']:,} / {c['positive']:,}")
     console.print(t)

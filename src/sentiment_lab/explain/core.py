@@ -69,6 +69,9 @@ class Explanation:
         d["ig_converged"] = self.ig_converged
         for key in ("score", "baseline_score", "ig_delta"):
             d[key] = round(float(d[key]), 4)
+        # as in `predict --json` and the web API: "score" is the confidence in the label,
+        # "p_positive" the model's P(positive) (the attribute `score` here)
+        d["p_positive"], d["score"] = d["score"], round(max(float(self.score), 1 - float(self.score)), 4)
         for key in ("attributions", "occlusion", "trajectory", "attention"):
             if d[key] is not None:
                 d[key] = [round(float(v), 4) for v in d[key]]

@@ -7,8 +7,9 @@
     cell_norm    LSTM: L2 norm of the cell state c_t
     attention    attention-pooling weight of each token (attention models only)
 
-Token labels sit on the bottom row only, rotated; long texts show the first `max_tokens`
-tokens with a note, because more labels than that cannot be read on any page width.
+Token labels sit on the bottom row only, rotated; long texts show `max_tokens` consecutive
+tokens with a note (the window whose Integrated Gradients weigh most: where the "why" is),
+because more labels than that cannot be read on any page width.
 """
 from __future__ import annotations
 
@@ -54,18 +55,20 @@ def figure(e: Explanation, rows: Sequence[str] | None = None, max_tokens: int = 
     plt = _plt()
     rows = [r for r in (rows or available_rows(e)) if r in available_rows(e)]
     n = min(len(e.tokens), max_tokens)
+    start = _window(e.attributions, n)
+    sl = slice(start, start + n)
     width = float(np.clip(2.8 + 0.3 * n, 8.0, 22.0))
-    fig = plt.figure(figsize=(width, 1.0 + sum(_HEIGHT[r] for r in rows) + 0.08 * max(len(t) for t in e.tokens[:n])),
+    fig = plt.figure(figsize=(width, 1.0 + sum(_HEIGHT[r] for r in rows) + 0.08 * max(len(t) for t in e.tokens[sl])),
                      layout="constrained")
     grid = fig.add_gridspec(len(rows), 2, width_ratios=[60, 1], height_ratios=[_HEIGHT[r] for r in rows])
     axes: list[Any] = []
     for k, row in enumerate(rows):
         ax = fig.add_subplot(grid[k, 0], sharex=axes[0] if axes else None)
         axes.append(ax)
-        _DRAW[row](ax, e, n, fig, grid[k, 1])
+        _DRAW[row](ax, e, sl, fig, grid[k, 1])
         ax.set_xlim(-0.5, n - 0.5)
         ax.tick_params(labelbottom=False)
-    labels = [_plain(t + ("?" if u else "")) for t, u in zip(e.tokens[:n], e.unknown[:n])]
+    labels = [_plain(t + ("?" if u else "")) for t, u in zip(e.tokens[sl], e.unknown[sl])]
     axes[-1].set_xticks(range(n))
     axes[-1].set_xticklabels(labels, rotation=55, ha="right", rotation_mode="anchor", fontsize=9)
     axes[-1].tick_params(labelbottom=True)
@@ -73,28 +76,40 @@ def figure(e: Explanation, rows: Sequence[str] | None = None, max_tokens: int = 
         axes[0].tick_params(labeltop=True, top=True)
         for tick in axes[0].get_xticklabels(which="major"):
             tick.set(rotation=55, ha="left", rotation_mode="anchor", fontsize=9)
-    for tick, unk in zip(axes[-1].get_xticklabels(), e.unknown[:n]):
+    for tick, unk in zip(axes[-1].get_xticklabels(), e.unknown[sl]):
         if unk:
             tick.set_color("#b35900")
-    note = f"  [first {n} of {len(e.tokens)} tokens shown]" if n < len(e.tokens) else ""
+    which = "first" if start == 0 else f"tokens {start + 1}-{start + n},"
+    note = f"  [{which} {n} of {len(e.tokens)} tokens shown: the window with the largest attributions]" \
+        if n < len(e.tokens) else ""
     text = e.text if len(e.text) <= 90 else e.text[:87] + "..."
     if title:
         fig.suptitle(_plain(f"\u201c{text}\u201d \u2192 {e.label} (P(positive) = {e.score:.2f}){note}"), fontsize=11)
     elif note:
         fig.suptitle(note.strip(" []"), fontsize=10)
-    if any(e.unknown[:n]):
+    if any(e.unknown[sl]):
         axes[-1].set_xlabel("token read by the model (? = unknown word, read as [UNK])", fontsize=9)
     else:
         axes[-1].set_xlabel("token read by the model", fontsize=9)
     return fig
 
 
+def _window(attributions: Sequence[float], n: int) -> int:
+    """Start of the n consecutive tokens with the largest total |attribution| (0 if all fit)."""
+    a = np.abs(np.asarray(attributions, dtype=float))
+    if len(a) <= n:
+        return 0
+    sums = np.convolve(a, np.ones(n), mode="valid")
+    return int(np.argmax(sums))
+
+
 def _title(ax: Any, s: str) -> None:
     ax.set_title(s, loc="left", fontsize=10)
 
 
-def _trajectory(ax: Any, e: Explanation, n: int, fig: Any, side: Any) -> None:
-    x, y = np.arange(n), np.asarray(e.trajectory[:n])
+def _trajectory(ax: Any, e: Explanation, sl: slice, fig: Any, side: Any) -> None:
+    y = np.asarray(e.trajectory[sl])
+    x = np.arange(len(y))
     ax.axhline(0.5, color="grey", lw=0.8, ls="--")
     ax.fill_between(x, 0.5, y, where=y >= 0.5, color="#1a9850", alpha=0.25, interpolate=True, step=None)
     ax.fill_between(x, 0.5, y, where=y < 0.5, color="#d73027", alpha=0.25, interpolate=True)
@@ -105,11 +120,11 @@ def _trajectory(ax: Any, e: Explanation, n: int, fig: Any, side: Any) -> None:
     _title(ax, "Running prediction: the model's P(positive) on the text up to and including each token")
 
 
-def _attributions(ax: Any, e: Explanation, n: int, fig: Any, side: Any) -> None:
-    x = np.arange(n)
+def _attributions(ax: Any, e: Explanation, sl: slice, fig: Any, side: Any) -> None:
+    x = np.arange(sl.stop - sl.start)
     for values, off, colour, name, unit in ((e.attributions, -0.2, "#4d4d4d", "Integrated Gradients", " logit"),
                                             (e.occlusion, 0.2, "#9e9ac8", "occlusion", "")):
-        v = np.asarray(values[:n])
+        v = np.asarray(values[sl])
         scale = float(np.abs(values).max()) or 1.0
         ax.bar(x + off, v / scale, width=0.4, color=colour, label=f"{name} (1 = {scale:.3g}{unit})")
     ax.axhline(0, color="black", lw=0.8)
@@ -121,8 +136,8 @@ def _attributions(ax: Any, e: Explanation, n: int, fig: Any, side: Any) -> None:
     _title(ax, "Token attributions: > 0 pushes towards positive, < 0 towards negative")
 
 
-def _hidden(ax: Any, e: Explanation, n: int, fig: Any, side: Any) -> None:
-    h = np.asarray(e.hidden)[:n]  # (n, H)
+def _hidden(ax: Any, e: Explanation, sl: slice, fig: Any, side: Any) -> None:
+    h = np.asarray(e.hidden)[sl]  # (n, H)
     order = np.argsort(h.mean(axis=0))
     vmax = max(1e-6, float(np.abs(h).max()))  # symmetric, to the data: small states stay visible
     im = ax.imshow(h[:, order].T, aspect="auto", cmap="PuOr_r", vmin=-vmax, vmax=vmax, interpolation="nearest")
@@ -133,15 +148,18 @@ def _hidden(ax: Any, e: Explanation, n: int, fig: Any, side: Any) -> None:
     _title(ax, "Hidden state h_t of the first layer, forward direction")
 
 
-def _gates(ax: Any, e: Explanation, n: int, fig: Any, side: Any) -> None:
-    x = np.arange(n)
+def _gates(ax: Any, e: Explanation, sl: slice, fig: Any, side: Any) -> None:
+    x = np.arange(sl.stop - sl.start)
+    styles = iter([("o", "-"), ("s", "--"), ("^", ":"), ("d", "-.")])  # lines that coincide stay apart
     for name, values in e.gates.items():
         if name == "cell_norm":
             continue
-        g = np.asarray(values)[:n]
+        g = np.asarray(values)[sl]
         lo, hi = np.percentile(g, [25, 75], axis=1)
+        marker, ls = next(styles)
         ax.fill_between(x, lo, hi, color=_GATE_COLOURS.get(name, "grey"), alpha=0.15, lw=0)
-        ax.plot(x, g.mean(axis=1), "o-", ms=3, color=_GATE_COLOURS.get(name, "grey"), label=f"{name} gate")
+        ax.plot(x, g.mean(axis=1), marker=marker, ls=ls, ms=3.5, color=_GATE_COLOURS.get(name, "grey"),
+                label=f"{name} gate")
     ax.set_ylim(0, 1.3)
     ax.set_yticks([0, 0.25, 0.5, 0.75, 1])
     ax.set_ylabel("activation")
@@ -150,17 +168,18 @@ def _gates(ax: Any, e: Explanation, n: int, fig: Any, side: Any) -> None:
     _title(ax, "Gates of the first layer, forward direction: mean over units (band: 25th-75th percentile)")
 
 
-def _cell_norm(ax: Any, e: Explanation, n: int, fig: Any, side: Any) -> None:
-    c = np.asarray(e.gates["cell_norm"])[:n, 0]
-    ax.plot(np.arange(n), c, "o-", ms=3, color="tab:green")
+def _cell_norm(ax: Any, e: Explanation, sl: slice, fig: Any, side: Any) -> None:
+    c = np.asarray(e.gates["cell_norm"])[sl, 0]
+    ax.plot(np.arange(len(c)), c, "o-", ms=3, color="tab:green")
     ax.set_ylim(0, max(1e-6, float(c.max())) * 1.15)
     ax.set_ylabel("\u2016c_t\u2016")
     ax.grid(alpha=0.3)
     _title(ax, "LSTM cell-state norm (the memory carried forward)")
 
 
-def _attention(ax: Any, e: Explanation, n: int, fig: Any, side: Any) -> None:
-    ax.bar(np.arange(n), e.attention[:n], color="tab:cyan")
+def _attention(ax: Any, e: Explanation, sl: slice, fig: Any, side: Any) -> None:
+    w = e.attention[sl]
+    ax.bar(np.arange(len(w)), w, color="tab:cyan")
     ax.set_ylabel("weight")
     ax.grid(axis="y", alpha=0.3)
     _title(ax, "Attention-pooling weight of each token (weights sum to 1 over the text)")

@@ -58,8 +58,8 @@ def render_terminal(e: Explanation, top: int = 5) -> Any:
              Text("Leave-one-out occlusion:", style="bold"), _token_text(e, e.occlusion),
              Text(f"pushes positive: {pos}"), Text(f"pushes negative: {neg}"),
              Text(f"green = towards positive, red = towards negative; IG in logit units "
-                  f"(sums to {sum(e.attributions):+.2f} = logit change from the all-[PAD] baseline, "
-                  f"delta {e.ig_delta:+.1e})", style="dim")]
+                  f"(sum {sum(e.attributions):+.2f}; logit change from the all-[PAD] baseline "
+                  f"{sum(e.attributions) - e.ig_delta:+.2f}; difference {e.ig_delta:+.1e})", style="dim")]
     if unknown:
         lines.insert(5, Text("unknown words (read as [UNK], marked ?): " + ", ".join(unknown), style="yellow"))
     if not e.ig_converged:

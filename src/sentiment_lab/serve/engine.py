@@ -73,7 +73,6 @@ class Engine:
             self._explainer = SentimentClassifier.from_pretrained(self.path, backend="torch")
         e = explain(self._explainer, text, ig_steps=ig_steps, internals=internals)
         d = e.to_dict()
-        d.pop("score")  # rounded to 4 digits for the JSON: 1 - 0.4732 came out as 0.5267999999999999
-        p = float(e.score)
+        p = float(e.score)  # unrounded (to_dict rounds to 4 digits: 1 - 0.4732 came out as 0.5267999999999999)
         d.update(p_positive=p, score=max(p, 1 - p))
         return d
