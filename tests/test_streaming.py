@@ -140,3 +140,17 @@ def test_cli_streams_with_resume_and_backend(tiny_bundle, tmp_path):
     assert read(out)["review"].tolist() == TEXTS
     r = runner.invoke(app, ["predict", "-m", str(tiny_bundle), "--input", str(src), "--backend", "tensorrt"])
     assert r.exit_code == 1 and r.output.startswith("error: --backend must be one of"), r.output
+
+
+def test_tsv_output_reads_back_as_this_package_reads_tsv(clf, tmp_path):
+    """TSV is read without quote handling (Kaggle's IMDB files need that); the output was written
+    with CSV quoting, so a text with quotes came back wrapped in quotes, its own quotes doubled."""
+    from sentiment_lab.data.tabular import read_table
+
+    texts = ['He said "great", I agree', "a\ttab and a\nline break", "plain"]
+    src = tmp_path / "in.jsonl"
+    pd.DataFrame({"text": texts}).to_json(src, orient="records", lines=True)
+    predict_stream(clf, src, tmp_path / "out.tsv", "text")
+    back = read_table(tmp_path / "out.tsv")
+    assert back["text"].tolist() == ['He said "great", I agree', "a tab and a line break", "plain"]
+    assert back["label"].tolist() == clf.predict(texts)

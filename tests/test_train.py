@@ -158,3 +158,16 @@ def test_val_fraction_range_is_checked():
         tiny_config(**{"data.val_fraction": "1.0"})
     with pytest.raises(ConfigError, match="val_fraction"):
         tiny_config(**{"data.val_fraction": "-0.1"})
+
+
+def test_repeated_and_leaked_texts_are_reported():
+    """A team's export with test reviews that are also training reviews read 99.7% on test."""
+    from sentiment_lab.data import Record, Splits
+    from sentiment_lab.train import overlap_report
+
+    train = [Record(f"review {i}", i % 2) for i in range(100)] + [Record("review 3", 1)]
+    test = [Record(f"review {i}", i % 2) for i in range(95, 105)]  # 5 of 10 seen in train
+    lines = overlap_report(Splits(train=train, val=[], test=test))
+    assert lines[0] == "data check: 1 repeated texts in train; 5 test texts (50.0%) also in train"
+    assert lines[1].startswith("warning: 50% of the test texts also appear in the training data")
+    assert overlap_report(Splits(train=train[:10], val=[], test=[Record("new", 1)])) == []

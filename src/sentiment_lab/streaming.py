@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 from dataclasses import dataclass
@@ -169,8 +170,10 @@ class Parts:
             frame.to_parquet(tmp, index=False)
         elif self.fmt == "jsonl":
             frame.to_json(tmp, orient="records", lines=True, force_ascii=False)
+        elif self.fmt == "tsv":
+            tmp.write_text("".join(_tsv_line(row) for row in frame.itertuples(index=False)), encoding="utf-8")
         else:
-            frame.to_csv(tmp, index=False, header=False, sep="\t" if self.fmt == "tsv" else ",")
+            frame.to_csv(tmp, index=False, header=False)
         os.replace(tmp, path)
         self.rows.append(len(frame))
         write_json(self.dir / "state.json", {"fingerprint": self.fingerprint, "rows": self.rows,
@@ -189,8 +192,9 @@ class Parts:
     def _join_text(self, tmp: Path) -> None:
         with open(tmp, "wb") as out:
             if self.fmt != "jsonl":
-                header = pd.DataFrame(columns=self.columns or ["text", "label", "score", "p_positive"])
-                out.write(header.to_csv(index=False, sep="\t" if self.fmt == "tsv" else ",").encode("utf-8"))
+                columns = self.columns or ["text", "label", "score", "p_positive"]
+                header = _tsv_line(columns) if self.fmt == "tsv" else pd.DataFrame(columns=columns).to_csv(index=False)
+                out.write(header.encode("utf-8"))
             for i in range(len(self.rows)):
                 with open(self.part(i), "rb") as src:
                     shutil.copyfileobj(src, out, 1 << 20)
@@ -279,3 +283,12 @@ def _to_stdout(clf: Any, chunks: Iterator[Chunk], total: float, input: Path, tex
         if on_progress:
             on_progress(chunk.done, total, rows)
     return rows
+
+
+def _tsv_line(values: Any) -> str:
+    """One TSV row as this package reads TSV (no quoting, like Kaggle's IMDB files): a tab or
+    line break inside a value becomes a space, quotes stay as they are, so the output reads back."""
+    return "\t".join(_TSV_BREAKS.sub(" ", "" if v is None else str(v)) for v in values) + "\n"
+
+
+_TSV_BREAKS = re.compile(r"[\t\r\n]+")

@@ -442,6 +442,23 @@ def vm_of(model: torch.nn.Module, seqs: list[np.ndarray], y: np.ndarray, batch_s
     return m
 
 
+def overlap_report(splits: Splits, warn_share: float = 0.01) -> list[str]:
+    """Repeated texts, said out loud: a test review that is also a training review measures
+    memory, not generalisation (IMDB itself: 96 repeats in train, 123 test reviews in train)."""
+    seen = {r.text.strip() for r in splits.train}
+    lines = []
+    repeats = len(splits.train) - len(seen)
+    parts = [f"{repeats:,} repeated texts in train"] if repeats else []
+    for name, records in (("val", splits.val), ("test", splits.test)):
+        n = sum(r.text.strip() in seen for r in records)
+        if n:
+            parts.append(f"{n:,} {name} texts ({n / len(records):.1%}) also in train")
+            if n / len(records) > warn_share:
+                lines.append(f"warning: {n / len(records):.0%} of the {name} texts also appear in the training data: "
+                             f"{name} accuracy overstates what new texts will get; remove the repeats")
+    return ([f"data check: {'; '.join(parts)}"] if parts else []) + lines
+
+
 def train(cfg: Config, run_dir: str | Path, resume: bool = False, progress: bool = True,
           console: Console | None = None) -> TrainResult:
     """Load the configured data and fit: what `sentiment-lab train` runs (`console`, `progress`:
@@ -455,4 +472,6 @@ def train(cfg: Config, run_dir: str | Path, resume: bool = False, progress: bool
 
     console.log(f"data: {len(splits.train):,} train{share(splits.train)}, {len(splits.val):,} val, "
                 f"{len(splits.test):,} test{share(splits.test)} ({time.perf_counter() - t0:.1f}s)")
+    for line in overlap_report(splits):
+        console.log(line)
     return fit(cfg, splits, run_dir, resume=resume, progress=progress, console=console)
