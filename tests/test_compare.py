@@ -119,3 +119,11 @@ def test_cli_compare(tiny_bundle, imdb_archive, tmp_path):
     r = runner.invoke(app, ["compare", "--methods", "llm-0shot", "--no-imdb", "-o", str(tmp_path / "cmp3")])
     lines = [ln for ln in r.output.splitlines() if ln.strip()]
     assert r.exit_code == 1 and len(lines) == 1 and lines[0].startswith("error: no method could run")
+
+
+def test_one_method_alone_shows_no_agreement_fraction():
+    from sentiment_lab.compare import sentence_table
+
+    result = {"reference": "rnn", "sentences": [{"text": "great", "expected": None, "cells": {
+        "rnn": {"label": "positive", "score": 0.9}}, "agree_with_reference": 0, "others": 0}]}
+    assert sentence_table(result)[1][-1] == "-"  # was "0/0"

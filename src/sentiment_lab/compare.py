@@ -266,7 +266,8 @@ def sentence_table(result: dict[str, Any]) -> list[list[str]]:
     body = []
     for r in rows:
         cells = [f"{c['label']} {c['score']:.2f}" if c["score"] is not None else c["label"] for c in r["cells"].values()]
-        agree = "-" if r["agree_with_reference"] is None else f"{r['agree_with_reference']}/{r['others']}"
+        agree = "-" if r["agree_with_reference"] is None or not r["others"] else \
+            f"{r['agree_with_reference']}/{r['others']}"  # one method alone agrees with nothing: not "0/0"
         body.append([r["text"]] + ([r["expected"] or ""] if len(head) == len(methods) + 3 else []) + cells + [agree])
     return [head] + body
 
