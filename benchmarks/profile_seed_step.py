@@ -24,6 +24,9 @@ BATCH, TOKENS, STEPS_PER_EPOCH = 128, 122, 157  # 20,000 training reviews / 128
 
 
 def main() -> None:
+    import argparse
+
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()  # --help, like the other scripts
     cfg = load_config("seed")
     torch.manual_seed(0)
     model = RNNClassifier(cfg.model, cfg.text.vocab_size).train()

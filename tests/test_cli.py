@@ -209,3 +209,38 @@ def test_a_one_label_model_is_called_out():
     assert w.startswith("warning: the model predicts positive for every test review (negative recall 0; 69% of them")
     assert one_class_warning({"test": m(0.5, 0.9)}) is None and one_class_warning({}) is None
     assert "predicts negative for every val review" in one_class_warning({"val": m(1.0, 0.0)})
+
+
+def test_a_read_only_disk_is_one_line_and_other_os_errors_stay_bugs():
+    """A read-only output folder gave an OSError traceback (streaming's parts, export's folder)."""
+    import errno
+
+    import typer
+
+    from sentiment_lab.cli.common import user_errors
+
+    def failing(e):
+        @user_errors
+        def cmd():
+            raise e
+        return cmd
+
+    with pytest.raises(typer.Exit) as ex:
+        failing(OSError(errno.EROFS, "Read-only file system", "ro/.out.csv.parts"))()
+    assert ex.value.exit_code == 1
+    with pytest.raises(FileNotFoundError):  # not a disk the user must fix: a bug, traceback kept
+        failing(FileNotFoundError(errno.ENOENT, "No such file", "x"))()
+
+
+def test_under_torchrun_only_rank_0_reports(tmp_path, monkeypatch):
+    """Rank 1 printed "trained for 1 epoch(s), no validation or test split" beside rank 0's test figures."""
+    class Result:  # what a rank other than 0 gets back: no metrics
+        metrics, best_epoch = {}, 1
+
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setattr("sentiment_lab.train.train", lambda *a, **k: Result())
+    r = run("train", "--set", "data.source=synthetic", "-o", tmp_path / "r", "--no-progress")
+    assert r.exit_code == 0 and r.output.strip() == "", r.output
+    monkeypatch.setenv("RANK", "0")
+    r = run("train", "--set", "data.source=synthetic", "-o", tmp_path / "r", "--no-progress")
+    assert "trained for 1 epoch(s)" in r.output  # rank 0 (or no torchrun) still reports

@@ -143,7 +143,10 @@ def test_cli_export(bundle_copy, tmp_path):
     assert "model.onnx" not in json.loads((bundle_copy / "config.json").read_text())["sha256"]  # bundle untouched
     for args, msg in ((["--format", "tflite"], "--format must be onnx"), ([], "package data"),
                       ([str(bundle_copy), "-q", "int4"], "--quantize must be int8"),
-                      ([str(bundle_copy), "-o", str(tmp_path)], "already exists")):
+                      ([str(bundle_copy), "-o", str(tmp_path)], "already exists"),
+                      # a second export over m.onnx left the first one's m.int8.onnx beside a different model
+                      ([str(bundle_copy), "-o", str(tmp_path / "m.onnx")], "m.onnx or " + str(tmp_path / "m.int8.onnx")),
+                      ([str(bundle_copy), "-o", str(tmp_path / "m.int8.onnx")], "m.int8.onnx already exists")):
         r = runner.invoke(app, ["export", *args])
         assert r.exit_code == 1 and r.output.startswith("error:") and msg in r.output, r.output
 
@@ -161,3 +164,10 @@ def test_shipped_model_exports_equal(tmp_path):
     clf = SentimentClassifier.from_pretrained(out, backend="auto")
     assert clf.backend == "onnx"
     np.testing.assert_allclose(clf.predict_proba(texts), ref, atol=1e-5)
+
+
+def test_the_shipped_model_without_export_names_a_command_that_works():
+    from sentiment_lab.onnx_runtime import load_onnx
+
+    with pytest.raises(BundleError, match=r"run: sentiment-lab export --format onnx --quantize int8 -o DIR, then use -m DIR"):
+        load_onnx(default_bundle(), "int8")

@@ -167,9 +167,17 @@ def export_onnx(bundle: str | Path | None = None, output: str | Path | None = No
                                 "or -o FILE.onnx")
     if out is not None and out.suffix.lower() != ".onnx" and out.exists():
         raise SentimentLabError(f"{out} already exists; give a new directory for the exported bundle")
+    if out is not None and out.suffix.lower() == ".onnx":
+        pair = [out, out.with_name(out.stem + ".int8.onnx")]  # one export's files: never one old, one new
+        if any(p.exists() for p in pair):
+            raise SentimentLabError(f"{' or '.join(str(p) for p in pair if p.exists())} already exists; "
+                                    "give a new file name (a standalone .onnx has no manifest to tell them apart)")
     model, encoder, _cfg, _meta = load_pretrained(directory, "torch")
     work_dir = directory if out is None else out.parent
-    work_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        work_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SentimentLabError(f"cannot create {work_dir}: {exc.strerror}; give -o elsewhere") from None
     if not os.access(work_dir, os.W_OK):
         raise SentimentLabError(f"cannot write into {work_dir}; give -o elsewhere")
     with tempfile.TemporaryDirectory(dir=work_dir, prefix=".onnx-export.") as tmp:

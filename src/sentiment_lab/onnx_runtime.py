@@ -85,7 +85,12 @@ def load_onnx(directory: str | Path, variant: str = "fp32") -> tuple[OnnxRNN, An
     cfg, encoder, meta = load_parts(directory)
     path = exported_file(directory, meta, variant)
     if path is None:
+        from sentiment_lab.classifier import default_bundle
+
         flag = " --quantize int8" if variant == "int8" else ""
+        if Path(directory).resolve() == default_bundle().resolve():  # package data: exported as a copy
+            raise BundleError(f"the shipped model has no {ONNX_FILES[variant]}; run: sentiment-lab export "
+                              f"--format onnx{flag} -o DIR, then use -m DIR")
         raise BundleError(f"bundle {directory} has no current {ONNX_FILES[variant]}; "
                           f"run: sentiment-lab export {directory} --format onnx{flag}")
     return OnnxRNN(path), encoder, cfg, meta

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import random
 import shutil
 import time
@@ -464,6 +465,8 @@ def train(cfg: Config, run_dir: str | Path, resume: bool = False, progress: bool
     """Load the configured data and fit: what `sentiment-lab train` runs (`console`, `progress`:
     as for `fit`)."""
     console = console or Console(stderr=True)
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun rank 0 alone talks (as in fit)
+        console = Console(quiet=True)
     preflight(cfg, run_dir)  # a setting that cannot work fails now, before minutes of loading, and writes nothing
     t0 = time.perf_counter()
     splits = load_splits(cfg.data, seed=cfg.train.seed, progress=progress)

@@ -1,6 +1,7 @@
 """Helpers shared by the commands: console, error handling."""
 from __future__ import annotations
 
+import errno
 import functools
 import sys
 from typing import Any, Callable
@@ -13,6 +14,8 @@ from sentiment_lab.errors import SentimentLabError
 
 console = Console()
 err_console = Console(stderr=True)
+# a read-only disk, no permission, a full disk or quota: the user's to fix, not a bug
+_DISK_ERRORS = {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT}
 
 
 def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -23,6 +26,13 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except SentimentLabError as exc:
             err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+        except OSError as exc:
+            if exc.errno not in _DISK_ERRORS:  # anything else is a bug and keeps its traceback
+                raise
+            where = f" {exc.filename}" if exc.filename else ""
+            err_console.print(f"[red]error:[/red] cannot write{escape(str(where))}: {escape(exc.strerror or str(exc))}",
+                              highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
