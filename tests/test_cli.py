@@ -237,6 +237,7 @@ def test_under_torchrun_only_rank_0_reports(tmp_path, monkeypatch):
     class Result:  # what a rank other than 0 gets back: no metrics
         metrics, best_epoch = {}, 1
 
+    monkeypatch.setenv("WORLD_SIZE", "2")  # what torchrun sets, with RANK
     monkeypatch.setenv("RANK", "1")
     monkeypatch.setattr("sentiment_lab.train.train", lambda *a, **k: Result())
     r = run("train", "--set", "data.source=synthetic", "-o", tmp_path / "r", "--no-progress")

@@ -106,6 +106,12 @@ class DistContext:
         return self.device if self.device.type == "cuda" else torch.device("cpu")
 
 
+def launched_rank() -> int:
+    """This process's rank under torchrun (0 without it), from the environment: for code that
+    must know before (or without) a DistContext, like the CLI's summary."""
+    return int(os.environ["RANK"]) if int(os.environ.get("WORLD_SIZE", "1")) > 1 else 0
+
+
 def setup_distributed(device: torch.device) -> DistContext:
     """A DistContext from torchrun's environment; one process (no-op) when WORLD_SIZE <= 1."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -113,7 +119,7 @@ def setup_distributed(device: torch.device) -> DistContext:
         return DistContext(device=device)
     import torch.distributed as dist
 
-    rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
+    rank, local_rank = launched_rank(), int(os.environ.get("LOCAL_RANK", "0"))
     if device.type == "cuda":  # one GPU per process
         device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)

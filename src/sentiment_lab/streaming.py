@@ -28,7 +28,7 @@ import pandas as pd
 
 from sentiment_lab.atomic import check_target, replacing, write_json
 from sentiment_lab.bundle import LABELS
-from sentiment_lab.data.tabular import file_format
+from sentiment_lab.data.tabular import file_format, is_missing
 from sentiment_lab.errors import DataError, InputError, SentimentLabError, require_file
 from sentiment_lab.text import check_text
 
@@ -115,7 +115,7 @@ def score_frame(clf: Any, frame: pd.DataFrame, text_column: str, first_row: int,
     texts = frame[text_column].tolist()
     for i, t in enumerate(texts):
         try:
-            check_text(t if t is not None and t == t else "")  # None / NaN count as empty
+            check_text("" if is_missing(t) else t)  # None / NaN count as empty
         except InputError as exc:
             raise InputError(f"{source}: row {first_row + i}: {exc}") from None
     p = clf.predict_proba(texts)[:, 1]

@@ -100,6 +100,18 @@ def check_labels(labels: object, n: int) -> np.ndarray:
     return y.astype(np.int64)
 
 
+def is_unicode(text: str) -> bool:
+    """False for a lone surrogate, which no UTF-8 and no tokenizer takes: undecodable bytes on a
+    command line arrive as one, and JSON can carry one ("\\ud800")."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_text(text: object) -> str:
     """Refuse what cannot be classified, with a message that says why."""
     if isinstance(text, bytes):
@@ -109,11 +121,8 @@ def check_text(text: object) -> str:
             raise InputError("text is not valid UTF-8") from None
     if not isinstance(text, str):
         raise InputError(f"text must be a string, got {type(text).__name__}")
-    if not text.isascii():
-        try:  # undecodable bytes on a command line arrive as lone surrogates, which no tokenizer takes
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InputError("text is not valid UTF-8") from None
+    if not is_unicode(text):
+        raise InputError("text is not valid UTF-8")
     if not text.strip():
         raise InputError("text is empty")
     if len(text) > MAX_TEXT_CHARS:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 import random
 import shutil
 import time
@@ -35,7 +34,7 @@ from sentiment_lab.bundle import save_pretrained
 from sentiment_lab.config import Config
 from sentiment_lab.cpu_shards import ShardedStep, shard_count
 from sentiment_lab.data import Record, Splits, load_splits
-from sentiment_lab.distributed import setup_distributed
+from sentiment_lab.distributed import launched_rank, setup_distributed
 from sentiment_lab.errors import ConfigError, SentimentLabError
 from sentiment_lab.evaluate import compute_metrics
 from sentiment_lab.models import REGISTRY, build_model
@@ -443,6 +442,11 @@ def vm_of(model: torch.nn.Module, seqs: list[np.ndarray], y: np.ndarray, batch_s
     return m
 
 
+def _positive_share(records: list[Record]) -> str:
+    """Class balance for the log: on a 69%-positive set, 69% accuracy is what one label gets."""
+    return f" ({sum(r.label for r in records) / len(records):.0%} positive)" if records else ""
+
+
 def overlap_report(splits: Splits, warn_share: float = 0.01) -> list[str]:
     """Repeated texts, said out loud: a test review that is also a training review measures
     memory, not generalisation (IMDB itself: 96 repeats in train, 123 test reviews in train)."""
@@ -465,16 +469,13 @@ def train(cfg: Config, run_dir: str | Path, resume: bool = False, progress: bool
     """Load the configured data and fit: what `sentiment-lab train` runs (`console`, `progress`:
     as for `fit`)."""
     console = console or Console(stderr=True)
-    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun rank 0 alone talks (as in fit)
+    if launched_rank() != 0:  # under torchrun rank 0 alone talks (as in fit)
         console = Console(quiet=True)
     preflight(cfg, run_dir)  # a setting that cannot work fails now, before minutes of loading, and writes nothing
     t0 = time.perf_counter()
     splits = load_splits(cfg.data, seed=cfg.train.seed, progress=progress)
-    def share(records: list[Record]) -> str:  # class balance: a 69%-positive set makes 69% easy to reach
-        return f" ({sum(r.label for r in records) / len(records):.0%} positive)" if records else ""
-
-    console.log(f"data: {len(splits.train):,} train{share(splits.train)}, {len(splits.val):,} val, "
-                f"{len(splits.test):,} test{share(splits.test)} ({time.perf_counter() - t0:.1f}s)")
+    console.log(f"data: {len(splits.train):,} train{_positive_share(splits.train)}, {len(splits.val):,} val, "
+                f"{len(splits.test):,} test{_positive_share(splits.test)} ({time.perf_counter() - t0:.1f}s)")
     for line in overlap_report(splits):
         console.log(line)
     return fit(cfg, splits, run_dir, resume=resume, progress=progress, console=console)

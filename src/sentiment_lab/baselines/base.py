@@ -42,7 +42,7 @@ def check_inputs(texts: Sequence[str], labels: Sequence[int] | None = None) -> t
     y = check_labels(labels, len(texts))
     if len(np.unique(y)) < 2:
         raise DataError("the training data has only one label; need both positive and negative examples")
-    return texts, y.astype(np.int64)
+    return texts, y
 
 
 class Baseline:

@@ -1,7 +1,6 @@
 """`sentiment-lab train`: train a preset (or a TOML config) and write a run directory."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Optional
 
@@ -82,7 +81,9 @@ def train(
         cfg = load_config(preset, overrides)
         out = run_dir or Path("runs") / Path(preset).stem
     result = run_train(cfg, out, resume=resume is not None, progress=progress, console=err_console)
-    if int(os.environ.get("RANK", "0")) != 0:  # torchrun: the other ranks hold no metrics; rank 0 reports
+    from sentiment_lab.distributed import launched_rank
+
+    if launched_rank() != 0:  # torchrun: the other ranks hold no metrics; rank 0 reports
         return
     test = result.metrics.get("test")
     if test:

@@ -61,6 +61,11 @@ def parse_label(value: object, threshold: float | None) -> int | None:
     return None
 
 
+def is_missing(value: object) -> bool:
+    """None or NaN: what pandas gives for an empty JSONL/Parquet/CSV cell (NaN != NaN)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _is_number(value: object) -> bool:
     try:
         float(str(value))
@@ -87,7 +92,7 @@ def load_table(path: str | Path, text_column: str = "text", label_column: str = 
             else:
                 hint = "0/1, pos/neg, positive/negative, true/false (or set a rating threshold)"
             raise DataError(f"{path}: row {row}: unknown label {raw!r}; expected {hint}")
-        if text is not None and not isinstance(text, str) and text == text:  # NaN != NaN: a missing cell
+        if not is_missing(text) and not isinstance(text, str):
             raise DataError(f"{path}: row {row}: text must be a string, got {type(text).__name__} {text!r}")
         if not isinstance(text, str) or not text.strip():
             raise DataError(f"{path}: row {row}: empty text")

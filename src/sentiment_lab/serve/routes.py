@@ -109,7 +109,7 @@ async def predict_file(file: UploadFile = File(..., description="the table; its 
 
 def _read_upload(file: UploadFile, text_column: str) -> tuple[list[str], str]:
     """Texts of the uploaded table, validated like /v1/predict; HTTPException 400 says why not."""
-    from sentiment_lab.data.tabular import FORMATS, read_table
+    from sentiment_lab.data.tabular import FORMATS, is_missing, read_table
 
     suffix = Path(file.filename or "upload.csv").suffix.lower() or ".csv"
     if suffix not in FORMATS:
@@ -137,10 +137,8 @@ def _read_upload(file: UploadFile, text_column: str) -> tuple[list[str], str]:
     if len(texts) > s.MAX_FILE_ROWS:
         raise HTTPException(413, f"the file has {len(texts):,} rows; the limit is {s.MAX_FILE_ROWS:,}")
     for row, t in enumerate(texts, start=1):
-        if t is None or (isinstance(t, float) and t != t):  # JSONL null or a missing key, Parquet None/NaN
-            t = ""  # (str() made these the review "nan")
-        try:
-            s.check_text(t)
+        try:  # a JSONL null or missing key, a Parquet None/NaN: empty (str() made them the review "nan")
+            s.check_text("" if is_missing(t) else t)
         except PydanticCustomError as exc:
             raise HTTPException(400, f"row {row}: {exc.message()}") from None
     return texts, text_column

@@ -13,6 +13,8 @@ from typing import Annotated, Any, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from sentiment_lab.text import is_unicode
+
 MAX_TEXT_CHARS = 20_000  # a long review is ~13,000 characters; the model reads 400 tokens at most
 MAX_BATCH = 256  # texts in one /v1/predict request
 MAX_JSON_BYTES = 2 * 1024 * 1024  # request body cap for JSON routes (checked before reading)
@@ -30,12 +32,9 @@ def check_text(value: Any, where: str = "text") -> str:
     if not isinstance(value, str):
         raise PydanticCustomError("text_type", "{where} must be a string, got {got}",
                                   {"where": where, "got": _JSON_TYPES.get(type(value), type(value).__name__)})
-    if not value.isascii():
-        try:  # JSON may carry a lone surrogate ("\\ud800"): valid JSON, but no UTF-8 text, and no tokenizer takes it
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise PydanticCustomError("text_encoding", "{where} is not valid Unicode text (a lone surrogate)",
-                                      {"where": where}) from None
+    if not is_unicode(value):
+        raise PydanticCustomError("text_encoding", "{where} is not valid Unicode text (a lone surrogate)",
+                                  {"where": where})
     if not value.strip():
         raise PydanticCustomError("empty_text", "{where} is empty or only whitespace", {"where": where})
     if len(value) > MAX_TEXT_CHARS:
