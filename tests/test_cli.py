@@ -245,3 +245,34 @@ def test_under_torchrun_only_rank_0_reports(tmp_path, monkeypatch):
     monkeypatch.setenv("RANK", "0")
     r = run("train", "--set", "data.source=synthetic", "-o", tmp_path / "r", "--no-progress")
     assert "trained for 1 epoch(s)" in r.output  # rank 0 (or no torchrun) still reports
+
+
+def test_logs_are_plain_unwrapped_lines_without_source_locations(tmp_path, monkeypatch):
+    """Rich's log() put `train.py:477` on every line and, in a file, wrapped and padded each
+    message at 80 columns; a log file now gets one plain line per message."""
+    import io
+    import re
+
+    r = run("train", "--set", "data.source=synthetic", "--limit", "200", "--epochs", "1", "--set", "text.vocab_size=64",
+            "--set", "model.hidden_size=8", "--set", "model.embedding_dim=8", "-o", tmp_path / "r")
+    assert r.exit_code == 0, r.output
+    log = r.stderr.splitlines()  # CliRunner's stderr is not a terminal, as a file or a pipe is not
+    assert not [ln for ln in log if re.search(r"\w+\.py:\d+", ln)], r.stderr
+    assert not [ln for ln in log if ln != ln.rstrip()], r.stderr  # no padding to the width
+    data = [ln for ln in log if re.search(r"^\S+ \S+ data: ", ln)]
+    assert len(data) == 1 and re.search(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d data: 160 train .*, 200 test .*\(\d", data[0])
+    assert [ln for ln in log if "epoch 1: train loss" in ln and "val loss" in ln and ln.rstrip().endswith("*")]
+    warning = [ln for ln in log if ln.startswith("warning: the model predicts")]
+    assert len(warning) == 1 and warning[0].endswith("or a smaller train.batch_size"), r.stderr
+    assert "" not in log  # no blank line left by a progress bar
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    from sentiment_lab.cli.common import err_console
+
+    monkeypatch.setattr(err_console, "file", Terminal())
+    err_console.log("a message")  # on a terminal: Rich's log, time column kept, no source location
+    shown = err_console.file.getvalue()
+    assert "a message" in shown and not re.search(r"\w+\.py:\d+", shown), shown

@@ -1,4 +1,4 @@
-"""Helpers shared by the commands: console, error handling."""
+"""Helpers shared by the commands: consoles, error handling."""
 from __future__ import annotations
 
 import errno
@@ -12,8 +12,31 @@ from rich.markup import escape
 
 from sentiment_lab.errors import SentimentLabError
 
+
+class LogConsole(Console):
+    """The stderr console, which also carries the training log. On a terminal, Rich's `log()`
+    (time column, wrapped to the window) without the source location (`train.py:477` is for
+    developers). In a file or a pipe, one plain line per message with a date and time, never
+    wrapped (Rich wraps and pads log lines at 80 columns there); `print()` does not wrap either."""
+
+    def log(self, *objects: Any, **kwargs: Any) -> None:
+        if self.is_terminal:
+            kwargs["_stack_offset"] = kwargs.get("_stack_offset", 1) + 1  # Rich finds its caller's frame
+            super().log(*objects, **kwargs)
+            return
+        kwargs.pop("log_locals", None)
+        kwargs.pop("_stack_offset", None)
+        self.print(f"{self.get_datetime():%Y-%m-%d %H:%M:%S}", *objects, **kwargs)
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        if not self.is_terminal:
+            kwargs.setdefault("soft_wrap", True)
+        super().print(*objects, **kwargs)
+
+
 console = Console()
-err_console = Console(stderr=True)
+err_console = LogConsole(stderr=True, log_path=False)
+
 # a read-only disk, no permission, a full disk or quota: the user's to fix, not a bug
 _DISK_ERRORS = {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT}
 

@@ -80,7 +80,9 @@ def train(
     else:
         cfg = load_config(preset, overrides)
         out = run_dir or Path("runs") / Path(preset).stem
-    result = run_train(cfg, out, resume=resume is not None, progress=progress, console=err_console)
+    # progress bars only on a terminal: in a log file they are noise (the epoch lines say it all)
+    result = run_train(cfg, out, resume=resume is not None, progress=progress and err_console.is_terminal,
+                       console=err_console)
     from sentiment_lab.distributed import launched_rank
 
     if launched_rank() != 0:  # torchrun: the other ranks hold no metrics; rank 0 reports
