@@ -67,6 +67,15 @@ def test_interactive_loop(tiny_bundle):
     assert "positive" in r.output and "raw score" in r.output and "unknown words: Zorblax" in r.output
 
 
+def test_interactive_loop_ends_its_last_line_at_end_of_input(tiny_bundle):
+    """Ctrl-D (end of input) left the cursor after the last "> ": the shell's prompt followed on that line."""
+    r = run("predict", "-m", tiny_bundle, "--interactive", input="the film was great\n")
+    assert r.exit_code == 0, r.output
+    assert r.output.endswith("> \n"), repr(r.output[-40:])
+    r = run("predict", "-m", tiny_bundle, "--interactive", input="quit\n")  # the typed line already ended it
+    assert r.exit_code == 0 and r.output.endswith("> "), repr(r.output[-40:])
+
+
 def test_square_brackets_in_texts_are_printed_as_typed(tiny_bundle, tmp_path):
     """Rich reads "[b]" or "[/spoiler]" as markup: review text with a closing tag crashed the table
     with a traceback, and an opening one vanished from the output."""

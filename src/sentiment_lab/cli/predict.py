@@ -46,8 +46,12 @@ def interactive(clf) -> None:
     while True:
         try:
             text = input("> ")
-        except EOFError:
+        except EOFError:  # Ctrl-D: end the "> " line so that the shell's prompt starts on a fresh one
+            console.print()
             break
+        except KeyboardInterrupt:  # Ctrl-C: the same, then "interrupted" and exit code 130 as elsewhere
+            console.print()
+            raise
         if text.strip().lower() in ("quit", "exit", "q"):
             break
         if not text.strip():
