@@ -43,6 +43,58 @@ def small_training_batch(vocab: int = 60, **model_kw):
     return model, torch.from_numpy(ids), torch.from_numpy(lengths), y
 
 
+
+# Split-vs-whole step comparisons (cpu_shards, adversarial steps) measure each fp32 result's
+# distance from the same step computed in float64, instead of comparing the two fp32 results
+# at a fixed tolerance. A shard's matrix products run on fewer rows, and the CPU's kernels
+# (MKL's AVX2 path on AMD EPYC, AVX-512 on Xeon, oneDNN's choices by shape) may sum in another
+# order: the split and whole steps then carry different rounding, whose size depends on the CPU
+# and the step (VAT's power iteration differences two nearly equal predictions and turns a
+# 1e-7 rounding into ~1e-4, benchmarks/results/shard_drift_cpu/). A correct split is as exact as
+# the whole step on any CPU: its error, relative to the whole step's error on the same CPU in
+# the same run, is a ratio of two rounding errors. Measured over 8 seeds x 9 model/step variants
+# the largest such ratio was 3.0 with the Xeon's default kernels and 3.5 with AVX2 kernels forced
+# (MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2); a real bug
+# (a shard drawing its own VAT directions, a loss not weighted by the shard's share) reads
+# 1e3-1e7. The floor keeps a step whose fp32 error happens to be near zero from failing on a
+# last-digit difference: 64 units of fp32 roundoff, ~4e-6, far below any bug's 1e-2 or more.
+FP32_UNIT_ROUNDOFF = 2.0 ** -24
+SPLIT_ERROR_RATIO = 8.0
+SPLIT_ERROR_FLOOR = 64 * FP32_UNIT_ROUNDOFF
+
+
+def relative_error(got, exact) -> float:
+    """The largest, over tensors, of ||got - exact|| / ||exact|| (float64), skipping tensors
+    that are None or zero in `exact` (parameters the step does not reach)."""
+    return max(float((g.double() - e.double()).norm() / e.double().norm())
+               for g, e in zip(got, exact) if g is not None and e is not None and float(e.norm()) > 0)
+
+
+def assert_as_exact_as_whole(split, whole, exact, what: str = "") -> None:
+    """`split` (the sharded fp32 step's tensors) is no further from `exact` (float64) than
+    SPLIT_ERROR_RATIO times the whole-batch fp32 step's distance, or the floor (see above)."""
+    e_whole, e_split = relative_error(whole, exact), relative_error(split, exact)
+    limit = SPLIT_ERROR_RATIO * max(e_whole, SPLIT_ERROR_FLOOR)
+    assert e_split <= limit, f"{what}: split step's error {e_split:.2e} vs whole step's {e_whole:.2e} (limit {limit:.2e})"
+
+
+def float64_copy(model, noise):
+    """A float64 copy of `model` whose sample_noise returns `noise` (fp32 masks of the step being
+    checked) in float64: the exact reference for one training step."""
+    import copy
+
+    import torch
+
+    from sentiment_lab.models.rnn import Noise
+
+    def cast(t):
+        return None if t is None else t.double()
+    exact = copy.deepcopy(model).double()
+    exact.sample_noise = lambda n: Noise(cast(noise.input), cast(noise.output), {k: cast(v) for k, v in noise.hh.items()})
+    assert exact.head.weight.dtype == torch.float64
+    return exact
+
+
 TINY_VOCAB = 50
 
 
