@@ -261,6 +261,7 @@ def test_logs_are_plain_unwrapped_lines_without_source_locations(tmp_path, monke
     message at 80 columns; a log file now gets one plain line per message."""
     import io
     import re
+    import sys
 
     r = run("train", "--set", "data.source=synthetic", "--limit", "200", "--epochs", "1", "--set", "text.vocab_size=64",
             "--set", "model.hidden_size=8", "--set", "model.embedding_dim=8", "-o", tmp_path / "r")
@@ -281,7 +282,7 @@ def test_logs_are_plain_unwrapped_lines_without_source_locations(tmp_path, monke
 
     from sentiment_lab.cli.common import err_console
 
-    monkeypatch.setattr(err_console, "file", Terminal())
+    monkeypatch.setattr(sys, "stderr", Terminal())  # the console writes to whatever sys.stderr is now
     err_console.log("a message")  # on a terminal: Rich's log, time column kept, no source location
-    shown = err_console.file.getvalue()
+    shown = sys.stderr.getvalue()
     assert "a message" in shown and not re.search(r"\w+\.py:\d+", shown), shown
