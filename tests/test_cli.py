@@ -64,7 +64,35 @@ def test_predict_txt_lines_to_stdout(tiny_bundle, tmp_path):
 def test_interactive_loop(tiny_bundle):
     r = run("predict", "-m", tiny_bundle, "--interactive", input="the film was great\nZorblax awful\n\nquit\n")
     assert r.exit_code == 0, r.output
-    assert "positive" in r.output and "raw score" in r.output and "unknown words: Zorblax" in r.output
+    assert "positive" in r.output and "P(positive) 0." in r.output and "unknown words: Zorblax" in r.output
+
+
+def test_one_vocabulary_for_scores(tiny_bundle, tmp_path):
+    """`score` is the confidence in the predicted label and `p_positive` is P(positive): in predict --json
+    (the web API's fields), the table and the interactive loop, which printed P(positive) as "raw score";
+    explain's page title showed P(positive) bare after the label ("negative (0.26)")."""
+    import re
+    from pathlib import Path
+
+    from sentiment_lab.serve.schemas import Prediction
+
+    r = run("predict", "-m", tiny_bundle, "awful plot", "--json")
+    assert r.exit_code == 0, r.output
+    row = json.loads(r.output)
+    assert set(row) == {"text"} | set(Prediction.model_fields)
+    assert row["label"] == "negative" and row["score"] == pytest.approx(1 - row["p_positive"]) and row["score"] >= 0.5
+    r = run("predict", "-m", tiny_bundle, "awful plot")
+    assert "P(positive)" in r.output and f"{row['p_positive']:.4f}" in r.output, r.output
+    r = run("predict", "-m", tiny_bundle, "--interactive", input="awful plot\nquit\n")
+    assert f"negative  confidence {row['score']:.1%}  P(positive) {row['p_positive']:.4f}" in r.output, r.output
+    r = run("explain", tiny_bundle, "awful plot", "-o", tmp_path / "x")
+    assert r.exit_code == 0, r.output
+    title = re.search(r"<title>(.*)</title>", (tmp_path / "x" / "explain.html").read_text()).group(1)
+    assert title.endswith(f"negative, P(positive) = {row['p_positive']:.2f}"), title
+    root = Path(__file__).resolve().parents[1]
+    said = [f"{p.relative_to(root)}" for d in ("src", "docs", "notebooks", "examples") for p in (root / d).rglob("*")
+            if p.suffix in (".py", ".md", ".ipynb", ".html", ".j2", ".js") and re.search(r"raw.score", p.read_text(), re.I)]
+    assert said == []
 
 
 def test_interactive_loop_ends_its_last_line_at_end_of_input(tiny_bundle):

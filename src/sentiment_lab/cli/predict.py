@@ -15,9 +15,13 @@ from sentiment_lab.errors import InputError
 
 
 def _row(clf, text: str) -> dict:
-    out = clf(text)
-    out["unknown_words"] = clf.unknown_words(text)
-    return out
+    """What the web API's /v1/predict answers: label, score (the confidence in that label),
+    p_positive (P(positive)) and the unknown words."""
+    from sentiment_lab.text import check_text
+
+    p = float(clf.predict_proba([check_text(text)])[0, 1])
+    return {"label": clf.labels[int(p >= 0.5)], "score": max(p, 1 - p), "p_positive": p,
+            "unknown_words": clf.unknown_words(text)}
 
 
 def predict_file(clf, input: Path, output: Optional[Path], text_column: str, chunk_rows: int = 10_000,
@@ -41,7 +45,7 @@ def predict_file(clf, input: Path, output: Optional[Path], text_column: str, chu
 
 
 def interactive(clf) -> None:
-    """The notebook's loop: type a sentence, get label, confidence, raw score, unknown words."""
+    """The notebook's loop: type a sentence, get label, confidence (score), P(positive), unknown words."""
     console.print("Type a review and press Enter ('quit' to stop).")
     while True:
         try:
@@ -61,9 +65,8 @@ def interactive(clf) -> None:
         except InputError as exc:
             console.print(f"[red]error:[/red] {escape(str(exc))}")
             continue
-        p = clf.predict_proba([text])[0, 1]
         color = "green" if r["label"] == "positive" else "red"
-        console.print(f"[{color}]{r['label']}[/{color}]  confidence {r['score']:.1%}  raw score {p:.4f}")
+        console.print(f"[{color}]{r['label']}[/{color}]  confidence {r['score']:.1%}  P(positive) {r['p_positive']:.4f}")
         if r["unknown_words"]:
             console.print(f"  unknown words: {', '.join(r['unknown_words'])}", highlight=False, markup=False)
 
@@ -85,7 +88,10 @@ def predict(
     as_json: bool = typer.Option(False, "--json", help="Print JSON lines instead of a table."),
     interactive_: bool = typer.Option(False, "--interactive", help="Type sentences one by one ('quit' ends)."),
 ) -> None:
-    """Classify texts with a bundle: label, confidence and the words the model does not know."""
+    """Classify texts with a bundle: label, confidence, P(positive) and the words the model does not know.
+
+    --json prints what the web API answers: label, score (the confidence in the label),
+    p_positive (P(positive)) and unknown_words."""
     from sentiment_lab.classifier import BACKENDS, SentimentClassifier
 
     if not texts and input is None and not interactive_:
@@ -111,10 +117,10 @@ def predict(
             print(json.dumps({"text": t, **r}, ensure_ascii=False))
         return
     table = Table()
-    for col in ("text", "label", "confidence", "unknown words"):
-        table.add_column(col)
+    for col in ("text", "label", "confidence", "P(positive)", "unknown words"):
+        table.add_column(col, justify="right" if col in ("confidence", "P(positive)") else "left")
     for t, r in zip(texts, rows):
         color = "green" if r["label"] == "positive" else "red"
         table.add_row(escape(t if len(t) <= 80 else t[:77] + "..."), f"[{color}]{r['label']}[/{color}]", f"{r['score']:.1%}",
-                      escape(", ".join(r["unknown_words"])))
+                      f"{r['p_positive']:.4f}", escape(", ".join(r["unknown_words"])))
     console.print(table)

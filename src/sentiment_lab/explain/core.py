@@ -56,6 +56,12 @@ class Explanation:
     meta: dict[str, Any] = field(default_factory=dict)  # architecture, ig_steps, baseline description
 
     @property
+    def p_positive(self) -> float:
+        """P(positive) of the full text (the field `score`). As everywhere else, `to_dict()` names
+        it p_positive and writes `score` as the confidence in the label."""
+        return self.score
+
+    @property
     def ig_converged(self) -> bool:
         """False when the IG integral is visibly off: |delta| above 0.05 logit and above 5% of
         the logit difference it should add up to. Long texts read through max pooling need more

@@ -84,7 +84,7 @@ def figure(e: Explanation, rows: Sequence[str] | None = None, max_tokens: int = 
         if n < len(e.tokens) else ""
     text = e.text if len(e.text) <= 90 else e.text[:87] + "..."
     if title:
-        fig.suptitle(_plain(f"\u201c{text}\u201d \u2192 {e.label} (P(positive) = {e.score:.2f}){note}"), fontsize=11)
+        fig.suptitle(_plain(f"\u201c{text}\u201d \u2192 {e.label} (P(positive) = {e.p_positive:.2f}){note}"), fontsize=11)
     elif note:
         fig.suptitle(note.strip(" []"), fontsize=10)
     if any(e.unknown[sl]):

@@ -48,7 +48,7 @@ def render_terminal(e: Explanation, top: int = 5) -> Any:
     from rich.text import Text
 
     colour = "green" if e.label == "positive" else "red"
-    head = Text.assemble((f"{e.label}", f"bold {colour}"), f"  P(positive) = {e.score:.3f}",
+    head = Text.assemble((f"{e.label}", f"bold {colour}"), f"  P(positive) = {e.p_positive:.3f}",
                          f"   ({len(e.tokens)} tokens{', truncated to max_len' if e.truncated else ''})")
     ranked = sorted(zip(e.attributions, e.tokens), reverse=True)
     pos = ", ".join(f"{t} {a:+.2f}" for a, t in ranked[:top] if a > 0) or "none"
