@@ -85,7 +85,7 @@ def test_one_vocabulary_for_scores(tiny_bundle, tmp_path):
     assert "P(positive)" in r.output and f"{row['p_positive']:.4f}" in r.output, r.output
     r = run("predict", "-m", tiny_bundle, "--interactive", input="awful plot\nquit\n")
     assert f"negative  confidence {row['score']:.1%}  P(positive) {row['p_positive']:.4f}" in r.output, r.output
-    r = run("explain", tiny_bundle, "awful plot", "-o", tmp_path / "x")
+    r = run("explain", "-m", tiny_bundle, "awful plot", "-o", tmp_path / "x")
     assert r.exit_code == 0, r.output
     title = re.search(r"<title>(.*)</title>", (tmp_path / "x" / "explain.html").read_text()).group(1)
     assert title.endswith(f"negative, P(positive) = {row['p_positive']:.2f}"), title
@@ -314,3 +314,86 @@ def test_logs_are_plain_unwrapped_lines_without_source_locations(tmp_path, monke
     err_console.log("a message")  # on a terminal: Rich's log, time column kept, no source location
     shown = sys.stderr.getvalue()
     assert "a message" in shown and not re.search(r"\w+\.py:\d+", shown), shown
+
+
+# Every command that uses a model, with what it needs besides the model (small, offline, seconds).
+MODEL_COMMANDS = {
+    "predict": ["a great film"],
+    "challenge": ["--failures", "0"],
+    "explain": ["a great film", "--ig-steps", "2", "-o", "{tmp}/explain"],
+    "evaluate": ["--data", "{table}", "--examples", "0"],
+    "embeddings": ["--method", "pca", "--top-n", "0", "--words", "great,awful,film", "-o", "{tmp}/embeddings"],
+    "errors": ["--data", "{table}", "--no-attributions", "-o", "{tmp}/errors"],
+    "data-plots": ["--data", "{table}", "-o", "{tmp}/data"],
+    "compare": ["a great film", "--methods", "rnn", "--no-imdb", "--no-challenge", "-o", "{tmp}/compare"],
+    "export": ["-o", "{tmp}/model.onnx"],
+    "serve": ["--port", "0"],  # never reached in these tests: they end at the model check
+}
+POSITIONAL = ("challenge", "explain", "evaluate", "embeddings", "errors", "export", "serve")  # [BUNDLE] works too
+
+
+def _model_args(cmd, tmp_path, run_no=0):
+    """The command's arguments, writing into a new folder for each run (export refuses to replace a file)."""
+    table = tmp_path / "table.csv"
+    if not table.exists():
+        pd.DataFrame({"text": ["a great film, great", "awful plot, awful", "great acting", "an awful film"] * 5,
+                      "label": [1, 0, 1, 0] * 5}).to_csv(table, index=False)
+    return [a.format(tmp=tmp_path / f"out{run_no}", table=table) for a in MODEL_COMMANDS[cmd]]
+
+
+@pytest.mark.parametrize("cmd", sorted(MODEL_COMMANDS))
+def test_every_model_command_takes_dash_m(cmd, tiny_bundle, tmp_path):
+    """`challenge -m run/bundle` was "No such option: -m": only predict (and data-plots, compare) had it."""
+    import typer.main
+
+    command = typer.main.get_command(app).commands[cmd]
+    option = [p for p in command.params if "-m" in p.opts]
+    assert len(option) == 1 and "--model" in option[0].opts, [p.opts for p in command.params]
+    args = _model_args(cmd, tmp_path)
+    # the option is used: a wrong path is the one-line error of a missing model, not the shipped model's output
+    assert_one_line_error(run(cmd, *args, "-m", tmp_path / "nope"), "not found", "nope")
+    if cmd in POSITIONAL:  # both forms, naming different models: one line, nothing done
+        assert_one_line_error(run(cmd, tiny_bundle, *args, "-m", tmp_path / "other"), "two models given", "give one")
+    if cmd == "serve":
+        return
+    r = run(cmd, *args, "-m", tiny_bundle)
+    assert r.exit_code == 0, r.output
+    if cmd in POSITIONAL:
+        r = run(cmd, tiny_bundle, *_model_args(cmd, tmp_path, 1))
+        assert r.exit_code == 0, r.output
+        r = run(cmd, tiny_bundle, *_model_args(cmd, tmp_path, 2), "--model", tiny_bundle)  # the same one twice: fine
+        assert r.exit_code == 0, r.output
+
+
+def test_dash_m_and_the_positional_bundle_mean_the_same_model(tiny_bundle, tmp_path):
+    for args in ([tiny_bundle], ["-m", tiny_bundle], ["--model", tiny_bundle]):
+        r = run("challenge", *args, "-o", tmp_path / "c.json")
+        assert r.exit_code == 0, r.output
+        res = json.loads((tmp_path / "c.json").read_text())
+        if args[0] == tiny_bundle:
+            first = res
+    assert res == first
+    shipped = json.loads((run("challenge", "-o", tmp_path / "s.json"), (tmp_path / "s.json").read_text())[1])
+    assert shipped != first  # without a model: the shipped one, not the tiny bundle
+
+
+def test_baseline_commands_take_dash_m(tmp_path):
+    table = tmp_path / "t.csv"
+    pd.DataFrame({"text": ["a great film", "an awful plot", "great acting", "awful film"] * 3,
+                  "label": [1, 0, 1, 0] * 3}).to_csv(table, index=False)
+    saved = tmp_path / "tfidf"
+    r = run("baseline", "train", "tfidf", "--data", table, "--test-data", table, "-o", saved)
+    assert r.exit_code == 0, r.output
+    for args in ([saved], ["-m", saved]):
+        r = run("baseline", "evaluate", *args, "--data", table)
+        assert r.exit_code == 0 and "Metrics (12 reviews)" in r.output, r.output
+    outputs = []
+    for args in ([saved, "great film", "awful plot"], ["-m", saved, "great film", "awful plot"],
+                 ["-m", saved, saved, "great film", "awful plot"]):
+        r = run("baseline", "predict", *args)
+        assert r.exit_code == 0, r.output
+        outputs.append([json.loads(line) for line in r.output.splitlines()])
+    assert outputs[0] == outputs[1] == outputs[2] and [o["text"] for o in outputs[0]] == ["great film", "awful plot"]
+    assert_one_line_error(run("baseline", "evaluate", "--data", table), "give the saved baseline")
+    assert_one_line_error(run("baseline", "evaluate", saved, "-m", tmp_path, "--data", table), "two models given")
+    assert_one_line_error(run("baseline", "predict", "-m", tmp_path / "nope", "great"), "not found")

@@ -10,8 +10,8 @@ from typing import Any, List, Optional
 import typer
 
 from sentiment_lab.cli.app import app
-from sentiment_lab.cli.common import console, user_errors
-from sentiment_lab.errors import ConfigError
+from sentiment_lab.cli.common import console, model_option, pick_model, user_errors
+from sentiment_lab.errors import ConfigError, InputError
 
 baseline_app = typer.Typer(no_args_is_help=True, help="Train, evaluate and use the non-recurrent baselines.")
 app.add_typer(baseline_app, name="baseline")
@@ -43,6 +43,13 @@ def _records(data: Optional[str], split: str, text_column: str, label_column: st
     from sentiment_lab.cli.evaluate import load_records
 
     return load_records(data, split, text_column, label_column, None, limit, seed)
+
+
+def _baseline_dir(positional: Optional[Path], option: Optional[Path]) -> Path:
+    directory = pick_model(positional, option)
+    if directory is None:
+        raise InputError("give the saved baseline: DIRECTORY or -m DIRECTORY")
+    return directory
 
 
 @baseline_app.command("train")
@@ -98,7 +105,8 @@ def train(
 @baseline_app.command("evaluate")
 @user_errors
 def evaluate(
-    directory: Path = typer.Argument(..., help="A saved baseline."),
+    directory: Optional[Path] = typer.Argument(None, help="A saved baseline (or -m DIRECTORY)."),
+    model: Optional[Path] = model_option("A saved baseline.", metavar="DIRECTORY"),
     data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder or a labelled table (default: cached IMDB)."),
     split: str = typer.Option("test", help="IMDB split: test | train."),
     text_column: str = typer.Option("text", help="Text column of a table."),
@@ -116,7 +124,7 @@ def evaluate(
         check_target(output, parent=False)  # a folder named like the output fails before the work
     if split not in ("test", "train"):
         raise ConfigError(f"--split must be test or train, got {split!r}")
-    clf = load_baseline(directory)
+    clf = load_baseline(_baseline_dir(directory, model))
     records = _records(data, split, text_column, label_column, limit, 42)
     m = compute_metrics([r.label for r in records], clf.predict_proba([r.text for r in records])[:, 1])
     for table in metrics_tables(m):
@@ -130,12 +138,19 @@ def evaluate(
 @baseline_app.command("predict")
 @user_errors
 def predict(
-    directory: Path = typer.Argument(..., help="A saved baseline."),
-    texts: List[str] = typer.Argument(..., help="Texts to classify."),
+    args: List[str] = typer.Argument(..., metavar="[DIRECTORY] TEXT...",
+                                     help="The saved baseline (unless -m gives it), then texts to classify."),
+    model: Optional[Path] = model_option("A saved baseline.", metavar="DIRECTORY"),
 ) -> None:
     """Label and confidence for each text, one JSON object per line."""
     from sentiment_lab.baselines import load_baseline
 
+    if model is None or Path(args[0]).is_dir():  # DIRECTORY TEXT...: the first argument names the baseline
+        if len(args) < 2:
+            raise InputError("expected DIRECTORY TEXT... (or -m DIRECTORY TEXT...)")
+        directory, texts = _baseline_dir(Path(args[0]), model), args[1:]
+    else:
+        directory, texts = model, args
     clf = load_baseline(directory)
     for text, out in zip(texts, clf(texts)):
         print(json.dumps({"text": text, **out}, ensure_ascii=False))

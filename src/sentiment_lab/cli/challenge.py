@@ -9,13 +9,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from sentiment_lab.cli.app import app
-from sentiment_lab.cli.common import console, user_errors
+from sentiment_lab.cli.common import console, model_option, pick_model, user_errors
 
 
 @app.command()
 @user_errors
 def challenge(
-    bundle: Optional[Path] = typer.Argument(None, help="Model bundle (default: the shipped model)."),
+    bundle: Optional[Path] = typer.Argument(None, help="Model bundle (default: the shipped model; or -m BUNDLE)."),
+    model: Optional[Path] = model_option(),
     suite: Optional[Path] = typer.Option(None, "--suite", help="Your own JSONL suite (text, label, group[, pair])."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the full results as JSON."),
     show_failures: int = typer.Option(20, "--failures", help="How many failures to list."),
@@ -27,7 +28,7 @@ def challenge(
 
     if output is not None:
         check_target(output, parent=False)  # a folder named like the output fails before the work
-    clf = SentimentClassifier.from_pretrained(bundle, backend="numpy")
+    clf = SentimentClassifier.from_pretrained(pick_model(bundle, model), backend="numpy")
     res = run_challenge(clf, load_suite(suite))
     table = Table(title=f"challenge suite: {res['accuracy']:.1%} of {res['n']} cases")
     for col in ("group", "cases", "accuracy"):

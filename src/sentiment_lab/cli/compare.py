@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from sentiment_lab.cli.app import app
-from sentiment_lab.cli.common import console, user_errors
+from sentiment_lab.cli.common import console, model_option, user_errors
 from sentiment_lab.cli.generate import PROVIDER_HELP, llm_settings, usage_line
 from sentiment_lab.errors import ConfigError
 
@@ -55,7 +55,7 @@ def compare(
     sentences: Optional[List[str]] = typer.Argument(None, help="Sentences for the side-by-side table (default: the notebook's)."),
     methods: str = typer.Option(",".join(("rnn", "vader", "tfidf", "nbsvm", "sentence-embeddings", "llm-0shot", "llm-kshot")),
                                 "--methods", help="Comma-separated methods to run."),
-    model: Optional[Path] = typer.Option(None, "--model", "-m", help="RNN bundle (default: the shipped model)."),
+    model: Optional[Path] = model_option("RNN bundle (default: the shipped model)."),
     baseline: Optional[List[str]] = typer.Option(None, "--baseline", help="NAME=DIR: a saved baseline (repeatable)."),
     data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder (default: the cached download)."),
     n: int = typer.Option(200, "--n", help="IMDB test reviews in the sample (seeded, stratified)."),

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from sentiment_lab.cli.app import app
-from sentiment_lab.cli.common import console, user_errors
+from sentiment_lab.cli.common import console, model_option, user_errors
 from sentiment_lab.cli.train import TABLES
 from sentiment_lab.errors import ConfigError
 
@@ -35,8 +35,8 @@ def data_plots(
     text_column: str = typer.Option("text", help="Text column of a table."),
     label_column: str = typer.Option("label", help="Label column of a table."),
     rating_threshold: Optional[float] = typer.Option(None, help="Star ratings >= this are positive."),
-    bundle: Optional[Path] = typer.Option(None, "--bundle", "-m", help="Bundle whose tokenizer counts the tokens and "
-                                          "whose MAX_LEN and vocabulary are marked (default: the shipped model)."),
+    bundle: Optional[Path] = model_option("Bundle whose tokenizer counts the tokens and whose MAX_LEN and "
+                                          "vocabulary are marked (default: the shipped model)."),
     max_len: Optional[int] = typer.Option(None, "--max-len", help="MAX_LEN to mark (default: the bundle's)."),
     unit: str = typer.Option("tokens", help="Length unit: tokens (the bundle's tokenizer) | words (whitespace)."),
     limit: Optional[int] = typer.Option(None, help="Use a seeded, stratified subset of N train and N test reviews."),

@@ -10,14 +10,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from sentiment_lab.cli.app import app
-from sentiment_lab.cli.common import console, user_errors
+from sentiment_lab.cli.common import console, model_option, pick_model, user_errors
 from sentiment_lab.errors import ConfigError
 
 
 @app.command()
 @user_errors
 def embeddings(
-    bundle: Optional[Path] = typer.Argument(None, help="Model bundle directory (default: the shipped model)."),
+    bundle: Optional[Path] = typer.Argument(None, help="Model bundle (default: the shipped model; or -m BUNDLE)."),
+    model: Optional[Path] = model_option(),
     words: Optional[str] = typer.Option(None, "--words", "-w", help="Words to show: good,great,bad or groups as "
                                         "'positive:good,great;negative:bad,awful' (default: the notebook's four "
                                         "groups of 10 words)."),
@@ -38,7 +39,7 @@ def embeddings(
         raise ConfigError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
     if neighbours < 1 or top_n < 0:
         raise ConfigError("--neighbours must be >= 1 and --top-n >= 0")
-    rep = embedding_report(bundle, parse_words(words), method, neighbours, output, top_n, seed)
+    rep = embedding_report(pick_model(bundle, model), parse_words(words), method, neighbours, output, top_n, seed)
     t = Table(title=f"Nearest neighbours by cosine similarity ({len(rep.words)} words)")
     t.add_column("word")
     t.add_column("group")

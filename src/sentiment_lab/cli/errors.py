@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from sentiment_lab.cli.app import app
-from sentiment_lab.cli.common import console, user_errors
+from sentiment_lab.cli.common import console, model_option, pick_model, user_errors
 from sentiment_lab.errors import ConfigError
 
 
@@ -34,7 +34,9 @@ def _run_records(run_dir: Path, data: Optional[str], text_column: str, label_col
 @user_errors
 def errors(
     path: Optional[Path] = typer.Argument(None, help="A model bundle, or a run directory from `train` (its "
-                                          "test_predictions.csv is reused) (default: the shipped model)."),
+                                          "test_predictions.csv is reused) (default: the shipped model; or -m)."),
+    model: Optional[Path] = model_option("A model bundle, or a run directory from `train` (its test_predictions.csv "
+                                         "is reused) (default: the shipped model)."),
     data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder or a labelled table "
                                        "(default: cached IMDB; for a run directory, the data it was tested on)."),
     text_column: str = typer.Option("text", help="Text column of a table."),
@@ -57,6 +59,7 @@ def errors(
     from sentiment_lab.data import subsample
     from sentiment_lab.error_analysis import analyze_errors, predictions_from_run, shorten, write_report
 
+    path = pick_model(path, model)
     if examples < 0 or (limit is not None and limit < 1):
         raise ConfigError("--examples must be >= 0 and --limit >= 1")
     p = None

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from sentiment_lab.cli.app import app
-from sentiment_lab.cli.common import console, user_errors
+from sentiment_lab.cli.common import console, model_option, pick_model, user_errors
 from sentiment_lab.cli.train import TABLES
 
 
@@ -48,7 +48,8 @@ def metrics_tables(m: dict) -> list[Table]:
 @app.command()
 @user_errors
 def evaluate(
-    bundle: Optional[Path] = typer.Argument(None, help="Model bundle directory (default: the shipped model)."),
+    bundle: Optional[Path] = typer.Argument(None, help="Model bundle (default: the shipped model; or -m BUNDLE)."),
+    model: Optional[Path] = model_option(),
     data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder or a labelled table (default: cached IMDB)."),
     split: str = typer.Option("test", help="IMDB split to evaluate on: test | train."),
     text_column: Optional[str] = typer.Option(None, help="Text column of a table (default: the one the bundle "
@@ -63,18 +64,18 @@ def evaluate(
 ) -> None:
     """Accuracy, loss, precision/recall/F1, ROC-AUC, confusion matrix, classification report."""
     from sentiment_lab.atomic import check_target, write_json
+    from sentiment_lab.bundle import read_meta
+    from sentiment_lab.classifier import default_bundle
     from sentiment_lab.errors import ConfigError
     from sentiment_lab.evaluate import evaluate_bundle
 
+    bundle = pick_model(bundle, model)
     if output is not None:
         check_target(output, parent=False)  # a folder named like the output fails before the work
     if split not in ("test", "train"):
         raise ConfigError(f"--split must be test or train, got {split!r}")
+    trained = read_meta(bundle or default_bundle())["config"]["data"]  # a wrong path fails now, before any download
     if data is not None and data.lower().endswith(TABLES):  # a test file like the training one: its columns
-        from sentiment_lab.bundle import read_meta
-        from sentiment_lab.classifier import default_bundle
-
-        trained = read_meta(bundle or default_bundle())["config"]["data"]
         text_column = text_column or trained.get("text_column", "text")
         label_column = label_column or trained.get("label_column", "label")
         if rating_threshold is None and label_column == trained.get("label_column"):

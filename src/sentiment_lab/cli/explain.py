@@ -3,23 +3,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import typer
 
 from sentiment_lab.cli.app import app
-from sentiment_lab.cli.common import console, err_console, user_errors
+from sentiment_lab.cli.common import console, err_console, model_option, pick_model, user_errors
 from sentiment_lab.errors import InputError
 
 
-def _split_args(args: list[str]) -> tuple[Path | None, str]:
-    """[BUNDLE] TEXT: one argument is the text (shipped model), two are bundle and text."""
+def _split_args(args: list[str], model: Optional[Path] = None) -> tuple[Path | None, str]:
+    """[BUNDLE] TEXT: one argument is the text (the -m model, else the shipped one), two are
+    bundle and text."""
     if len(args) == 1:
-        return None, args[0]
+        return model, args[0]
     if len(args) == 2:
         if not Path(args[0]).is_dir():
             raise InputError(f"model bundle not found: {args[0]} (to explain a text of several words, quote it)")
-        return Path(args[0]), args[1]
+        return pick_model(Path(args[0]), model), args[1]
     raise InputError(f"expected [BUNDLE] TEXT, got {len(args)} arguments (quote the text)")
 
 
@@ -27,7 +28,9 @@ def _split_args(args: list[str]) -> tuple[Path | None, str]:
 @user_errors
 def explain(
     args: List[str] = typer.Argument(..., metavar="[BUNDLE] TEXT",
-                                     help="Optional model bundle (default: the shipped model), then the text (quoted)."),
+                                     help="Optional model bundle (default: the shipped model; or -m BUNDLE), then the "
+                                          "text (quoted)."),
+    model: Optional[Path] = model_option(),
     out_dir: Path = typer.Option(Path("explain_out"), "--out-dir", "-o", help="Where explain.html and explain.png go."),
     ig_steps: int = typer.Option(32, "--ig-steps", min=1, max=1024, help="Integrated Gradients integration steps."),
     as_json: bool = typer.Option(False, "--json", help="Print the explanation as JSON instead of coloured tokens."),
@@ -41,7 +44,7 @@ def explain(
     from sentiment_lab.explain.figures import save_png
     from sentiment_lab.explain.render import render_terminal, save_html
 
-    bundle, text = _split_args(args)
+    bundle, text = _split_args(args, model)
     if not text.strip():
         raise InputError("text is empty")
     clf = SentimentClassifier.from_pretrained(bundle)

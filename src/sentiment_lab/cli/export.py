@@ -9,14 +9,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from sentiment_lab.cli.app import app
-from sentiment_lab.cli.common import console, user_errors
+from sentiment_lab.cli.common import console, model_option, pick_model, user_errors
 from sentiment_lab.errors import InputError
 
 
 @app.command()
 @user_errors
 def export(
-    bundle: Optional[Path] = typer.Argument(None, help="Model bundle (default: the shipped model, needs -o)."),
+    bundle: Optional[Path] = typer.Argument(None, help="Model bundle (default: the shipped model, needs -o; or -m BUNDLE)."),
+    model: Optional[Path] = model_option("Model bundle (default: the shipped model, needs -o)."),
     format: str = typer.Option("onnx", "--format", "-f", help="Export format (onnx)."),
     output: Optional[Path] = typer.Option(
         None, "--output", "-o",
@@ -33,7 +34,7 @@ def export(
         raise InputError(f"--format must be onnx, not {format!r}")
     from sentiment_lab.onnx_export import export_onnx
 
-    result = export_onnx(bundle, output, quantize)
+    result = export_onnx(pick_model(bundle, model), output, quantize)
     table = Table()
     for col in ("model", "file", "size", "max |logit diff| vs PyTorch"):
         table.add_column(col)

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from sentiment_lab.cli.app import app
-from sentiment_lab.cli.common import console, err_console, user_errors
+from sentiment_lab.cli.common import console, err_console, model_option, user_errors
 from sentiment_lab.errors import InputError
 
 
@@ -75,7 +75,7 @@ def interactive(clf) -> None:
 @user_errors
 def predict(
     texts: Optional[list[str]] = typer.Argument(None, help="One or more texts to classify."),
-    bundle: Optional[Path] = typer.Option(None, "--bundle", "-m", help="Model bundle (default: the shipped model)."),
+    bundle: Optional[Path] = model_option(),
     input: Optional[Path] = typer.Option(None, "--input", "-i", help="File of texts: .txt (one per line), CSV, TSV, JSONL or Parquet."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write predictions (.csv, .tsv, .jsonl, .parquet)."),
     text_column: str = typer.Option("text", help="Text column of --input."),
