@@ -397,3 +397,51 @@ def test_baseline_commands_take_dash_m(tmp_path):
     assert_one_line_error(run("baseline", "evaluate", "--data", table), "give the saved baseline")
     assert_one_line_error(run("baseline", "evaluate", saved, "-m", tmp_path, "--data", table), "two models given")
     assert_one_line_error(run("baseline", "predict", "-m", tmp_path / "nope", "great"), "not found")
+
+
+def test_default_outputs_go_under_runs_which_git_ignores(tiny_bundle, tmp_path, monkeypatch):
+    """explain wrote explain_out/ (errors, embeddings and data-plots: errors/, embeddings/, data-plots/) into the
+    current folder, where `git add .` picks it up; they now go under runs/, like train and compare."""
+    import subprocess
+    from pathlib import Path
+
+    import typer.main
+
+    defaults = {name: [p.default for p in cmd.params if p.name in ("output", "out", "out_dir")]
+                for name, cmd in typer.main.get_command(app).commands.items()}
+    for name in ("errors", "embeddings", "data-plots", "compare", "experiment"):
+        assert len(defaults[name]) == 1 and Path(defaults[name][0]).parts[0] == "runs", (name, defaults[name])
+    from sentiment_lab.cli.explain import default_out_dir
+
+    assert default_out_dir("The first half was dull, but the ending was brilliant.") == \
+        Path("runs/explain/the_first_half_was_dull_but")
+    assert default_out_dir("Très bon film ! 10/10") == Path("runs/explain/tres_bon_film_10_10")
+    assert default_out_dir("!!!") == Path("runs/explain/text") and len(default_out_dir("a" * 500).name) == 60
+
+    table = tmp_path / "table.csv"
+    pd.DataFrame({"text": ["a great film, great", "awful plot, awful", "great acting", "an awful film"] * 5,
+                  "label": [1, 0, 1, 0] * 5}).to_csv(table, index=False)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    for args in (["explain", "-m", tiny_bundle, "A great film!", "--ig-steps", "2"],
+                 ["errors", "-m", tiny_bundle, "--data", table, "--no-attributions"],
+                 ["embeddings", "-m", tiny_bundle, "--method", "pca", "--top-n", "0", "--words", "great,awful,film"],
+                 ["data-plots", "-m", tiny_bundle, "--data", table]):
+        r = run(*args)
+        assert r.exit_code == 0, r.output
+    assert [p.name for p in work.iterdir()] == ["runs"]
+    assert sorted(p.name for p in (work / "runs").iterdir()) == ["data-plots", "embeddings", "errors", "explain"]
+    assert (work / "runs" / "explain" / "a_great_film" / "explain.html").is_file()
+
+    root = Path(__file__).resolve().parents[1]
+    paths = ["runs/explain/a_great_film/explain.html", "runs/errors/errors.json", "runs/experiments/default/results.md",
+             "explain_out/explain.html", "errors/errors.json", "embeddings/vectors.tsv", "data-plots/data_summary.json",
+             "experiments/archs/results.md"]
+    try:
+        ignored = subprocess.run(["git", "check-ignore", "--no-index", *paths], cwd=root, capture_output=True, text=True)
+    except FileNotFoundError:
+        pytest.skip("no git")
+    if ignored.returncode == 128:
+        pytest.skip("not a git checkout")
+    assert ignored.stdout.split() == paths

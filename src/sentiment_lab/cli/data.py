@@ -40,7 +40,7 @@ def data_plots(
     max_len: Optional[int] = typer.Option(None, "--max-len", help="MAX_LEN to mark (default: the bundle's)."),
     unit: str = typer.Option("tokens", help="Length unit: tokens (the bundle's tokenizer) | words (whitespace)."),
     limit: Optional[int] = typer.Option(None, help="Use a seeded, stratified subset of N train and N test reviews."),
-    output: Path = typer.Option(Path("data-plots"), "--output", "-o", help="Output directory."),
+    output: Path = typer.Option(Path("runs/data-plots"), "--output", "-o", help="Output directory."),
 ) -> None:
     """Plots of the data: review lengths vs MAX_LEN, labels per split, vocabulary coverage.
 

@@ -26,7 +26,7 @@ def embeddings(
     neighbours: int = typer.Option(8, "--neighbours", "-k", help="Nearest neighbours (cosine) to list per word."),
     top_n: int = typer.Option(5000, "--top-n", help="Most frequent words to export for the Embedding Projector."),
     seed: int = typer.Option(42, help="Seed of the projection."),
-    output: Path = typer.Option(Path("embeddings"), "--output", "-o", help="Output directory."),
+    output: Path = typer.Option(Path("runs/embeddings"), "--output", "-o", help="Output directory."),
 ) -> None:
     """Word-embedding map, nearest neighbours and a TensorBoard Projector export.
 

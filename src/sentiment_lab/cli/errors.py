@@ -47,7 +47,7 @@ def errors(
     examples: int = typer.Option(10, "--examples", "-n", help="Most confident false positives and negatives to show."),
     ig_steps: int = typer.Option(32, help="Integrated Gradients steps for the token attributions."),
     attributions: bool = typer.Option(True, help="Compute token attributions of the shown errors."),
-    output: Path = typer.Option(Path("errors"), "--output", "-o", help="Output directory."),
+    output: Path = typer.Option(Path("runs/errors"), "--output", "-o", help="Output directory."),
 ) -> None:
     """Error analysis: the most confident mistakes, error rates by length and star rating.
 

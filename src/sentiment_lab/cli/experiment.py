@@ -23,7 +23,8 @@ def experiment(
     limit: Optional[int] = typer.Option(None, "--limit", help="At most N train and N test rows per run (quick "
                                         "trials; same as --set data.limit=N)."),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Epochs of every run (same as --set train.epochs=N)."),
-    out: Path = typer.Option(Path("experiments/default"), "--out", "-o", help="Experiment directory (rerun to resume)."),
+    out: Path = typer.Option(Path("runs/experiments/default"), "--out", "-o",
+                             help="Experiment directory (rerun to resume)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="List the cells and exit."),
 ) -> None:
     """Train every cell of presets x grid x seeds; write results.csv/.md and plots. Rerun to resume.

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from pathlib import Path
 from typing import List, Optional
 
@@ -24,6 +26,14 @@ def _split_args(args: list[str], model: Optional[Path] = None) -> tuple[Path | N
     raise InputError(f"expected [BUNDLE] TEXT, got {len(args)} arguments (quote the text)")
 
 
+def default_out_dir(text: str) -> Path:
+    """runs/explain/ and the text's first words: "The first half was dull, but..." ->
+    runs/explain/the_first_half_was_dull_but (ASCII letters and digits, at most 60 characters)."""
+    words = re.findall(r"[a-z0-9]+", unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower())
+    slug = "_".join(words[:6])[:60].strip("_")
+    return Path("runs") / "explain" / (slug or "text")
+
+
 @app.command()
 @user_errors
 def explain(
@@ -31,7 +41,9 @@ def explain(
                                      help="Optional model bundle (default: the shipped model; or -m BUNDLE), then the "
                                           "text (quoted)."),
     model: Optional[Path] = model_option(),
-    out_dir: Path = typer.Option(Path("explain_out"), "--out-dir", "-o", help="Where explain.html and explain.png go."),
+    out_dir: Optional[Path] = typer.Option(None, "--out-dir", "-o", show_default=False,
+                                           help="Where explain.html and explain.png go (default: runs/explain/ and "
+                                                "the text's first words, e.g. runs/explain/the_acting_was_not_good)."),
     ig_steps: int = typer.Option(32, "--ig-steps", min=1, max=1024, help="Integrated Gradients integration steps."),
     as_json: bool = typer.Option(False, "--json", help="Print the explanation as JSON instead of coloured tokens."),
 ) -> None:
@@ -49,6 +61,7 @@ def explain(
         raise InputError("text is empty")
     clf = SentimentClassifier.from_pretrained(bundle)
     e = explain_text(clf, text, ig_steps=ig_steps)
+    out_dir = out_dir or default_out_dir(text)
     html = save_html(e, out_dir / "explain.html")
     png = save_png(e, out_dir / "explain.png")
     if as_json:
