@@ -445,3 +445,28 @@ def test_default_outputs_go_under_runs_which_git_ignores(tiny_bundle, tmp_path, 
     if ignored.returncode == 128:
         pytest.skip("not a git checkout")
     assert ignored.stdout.split() == paths
+
+
+def test_help_lists_the_commands_in_panels_in_a_useful_order():
+    """`sentiment-lab --help` listed every command in one panel, in the order the modules happened to
+    be imported (challenge, generate, compare, train, ...)."""
+    import re
+
+    r = run("--help")
+    assert r.exit_code == 0, r.output
+    panels, current = {}, None
+    for line in r.output.splitlines():
+        title = re.match(r"╭─ (.+?) ─", line)
+        if title:
+            current = panels.setdefault(title.group(1), [])
+        elif current is not None and re.match(r"│ \S", line):
+            current.append(line[2:].split()[0])
+    assert panels == {
+        "Options": ["--help"],
+        "Train and use": ["train", "evaluate", "predict"],
+        "Look inside": ["plot", "report", "data-plots", "embeddings", "explain", "errors", "challenge"],
+        "Compare": ["compare", "baseline", "experiment"],
+        "Serve and deploy": ["serve", "export"],
+        "Data": ["download", "generate"],
+    }
+    assert list(panels)[1:] == ["Train and use", "Look inside", "Compare", "Serve and deploy", "Data"]

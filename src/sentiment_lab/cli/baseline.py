@@ -9,12 +9,12 @@ from typing import Any, List, Optional
 
 import typer
 
-from sentiment_lab.cli.app import app
+from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, model_option, pick_model, user_errors
 from sentiment_lab.errors import ConfigError, InputError
 
 baseline_app = typer.Typer(no_args_is_help=True, help="Train, evaluate and use the non-recurrent baselines.")
-app.add_typer(baseline_app, name="baseline")
+app.add_typer(baseline_app, name="baseline", rich_help_panel=panel("baseline"))
 
 
 def parse_params(specs: list[str]) -> dict[str, Any]:

@@ -8,11 +8,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from sentiment_lab.cli.app import app
+from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, model_option, pick_model, user_errors
 
 
-@app.command()
+@app.command(rich_help_panel=panel("challenge"))
 @user_errors
 def challenge(
     bundle: Optional[Path] = typer.Argument(None, help="Model bundle (default: the shipped model; or -m BUNDLE)."),

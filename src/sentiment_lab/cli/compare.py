@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from sentiment_lab.cli.app import app
+from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, model_option, user_errors
 from sentiment_lab.cli.generate import PROVIDER_HELP, llm_settings, usage_line
 from sentiment_lab.errors import ConfigError
@@ -49,7 +49,7 @@ def _imdb(data: Optional[str], no_imdb: bool) -> tuple[list, list, Optional[str]
     return [r for r in records if r.split == "train"], [r for r in records if r.split == "test"], None
 
 
-@app.command()
+@app.command(rich_help_panel=panel("compare"))
 @user_errors
 def compare(
     sentences: Optional[List[str]] = typer.Argument(None, help="Sentences for the side-by-side table (default: the notebook's)."),

@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from sentiment_lab.cli.app import app
+from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, model_option, user_errors
 from sentiment_lab.cli.train import TABLES
 from sentiment_lab.errors import ConfigError
@@ -26,7 +26,7 @@ def _load(data: Optional[str], test_data: Optional[str], text_column: str, label
     return [r for r in records if r.split == "train"], [r for r in records if r.split == "test"]
 
 
-@app.command("data-plots")
+@app.command("data-plots", rich_help_panel=panel("data-plots"))
 @user_errors
 def data_plots(
     data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive or folder, or a CSV/TSV/JSONL/Parquet "

@@ -6,11 +6,11 @@ from typing import Optional
 
 import typer
 
-from sentiment_lab.cli.app import app
+from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, user_errors
 
 
-@app.command()
+@app.command(rich_help_panel=panel("download"))
 @user_errors
 def download(
     dest: Optional[Path] = typer.Option(None, help="Where to write the archive (default: $SENTIMENT_LAB_HOME/aclImdb_v1.tar.gz)"),

@@ -9,12 +9,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from sentiment_lab.cli.app import app
+from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, model_option, pick_model, user_errors
 from sentiment_lab.errors import ConfigError
 
 
-@app.command()
+@app.command(rich_help_panel=panel("embeddings"))
 @user_errors
 def embeddings(
     bundle: Optional[Path] = typer.Argument(None, help="Model bundle (default: the shipped model; or -m BUNDLE)."),

@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from sentiment_lab.cli.app import app
+from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, model_option, pick_model, user_errors
 from sentiment_lab.errors import ConfigError
 
@@ -30,7 +30,7 @@ def _run_records(run_dir: Path, data: Optional[str], text_column: str, label_col
     return load_splits(cfg.data, cfg.train.seed, progress=False).test
 
 
-@app.command()
+@app.command(rich_help_panel=panel("errors"))
 @user_errors
 def errors(
     path: Optional[Path] = typer.Argument(None, help="A model bundle, or a run directory from `train` (its "

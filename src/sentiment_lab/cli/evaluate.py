@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from sentiment_lab.cli.app import app
+from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, model_option, pick_model, user_errors
 from sentiment_lab.cli.train import TABLES
 
@@ -45,7 +45,7 @@ def metrics_tables(m: dict) -> list[Table]:
     return [t, per, cm]
 
 
-@app.command()
+@app.command(rich_help_panel=panel("evaluate"))
 @user_errors
 def evaluate(
     bundle: Optional[Path] = typer.Argument(None, help="Model bundle (default: the shipped model; or -m BUNDLE)."),

@@ -6,12 +6,12 @@ from typing import Optional
 
 import typer
 
-from sentiment_lab.cli.app import app
+from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, err_console, user_errors
 from sentiment_lab.cli.train import TABLES
 
 
-@app.command()
+@app.command(rich_help_panel=panel("experiment"))
 @user_errors
 def experiment(
     presets: list[str] = typer.Option(["seed"], "--preset", "-p", help="Preset name or TOML file (repeatable)."),

@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from sentiment_lab.cli.app import app
+from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, err_console, model_option, pick_model, user_errors
 from sentiment_lab.errors import InputError
 
@@ -34,7 +34,7 @@ def default_out_dir(text: str) -> Path:
     return Path("runs") / "explain" / (slug or "text")
 
 
-@app.command()
+@app.command(rich_help_panel=panel("explain"))
 @user_errors
 def explain(
     args: List[str] = typer.Argument(..., metavar="[BUNDLE] TEXT",

@@ -8,12 +8,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from sentiment_lab.cli.app import app
+from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, model_option, pick_model, user_errors
 from sentiment_lab.errors import InputError
 
 
-@app.command()
+@app.command(rich_help_panel=panel("export"))
 @user_errors
 def export(
     bundle: Optional[Path] = typer.Argument(None, help="Model bundle (default: the shipped model, needs -o; or -m BUNDLE)."),

@@ -11,7 +11,7 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from sentiment_lab.cli.app import app
+from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, err_console, user_errors
 
 PROVIDER_HELP = "mistral (Mistral's API, $MISTRAL_API_KEY) or openai (any OpenAI-compatible server at --base-url)."
@@ -36,7 +36,7 @@ def usage_line(usage: dict, cost_known: bool) -> str:
             f"completion tokens, {cost}")
 
 
-@app.command()
+@app.command(rich_help_panel=panel("generate"))
 @user_errors
 def generate(
     sentiment: str = typer.Option(..., "--sentiment", help="positive | negative."),

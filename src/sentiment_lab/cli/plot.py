@@ -5,12 +5,12 @@ from pathlib import Path
 
 import typer
 
-from sentiment_lab.cli.app import app
+from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, user_errors
 from sentiment_lab.errors import InputError
 
 
-@app.command()
+@app.command(rich_help_panel=panel("plot"))
 @user_errors
 def plot(run_dir: Path = typer.Argument(..., help="A run directory written by `sentiment-lab train`.")) -> None:
     """Learning curves and evaluation figures of a run, as PNG and SVG in RUN_DIR/plots/.

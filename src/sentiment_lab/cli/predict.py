@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from sentiment_lab.cli.app import app
+from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, err_console, model_option, user_errors
 from sentiment_lab.errors import InputError
 
@@ -71,7 +71,7 @@ def interactive(clf) -> None:
             console.print(f"  unknown words: {', '.join(r['unknown_words'])}", highlight=False, markup=False)
 
 
-@app.command()
+@app.command(rich_help_panel=panel("predict"))
 @user_errors
 def predict(
     texts: Optional[list[str]] = typer.Argument(None, help="One or more texts to classify."),

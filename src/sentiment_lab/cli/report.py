@@ -6,11 +6,11 @@ from typing import Optional
 
 import typer
 
-from sentiment_lab.cli.app import app
+from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, user_errors
 
 
-@app.command()
+@app.command(rich_help_panel=panel("report"))
 @user_errors
 def report(
     run_dir: Path = typer.Argument(..., help="A run directory written by `sentiment-lab train`."),

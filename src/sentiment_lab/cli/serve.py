@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from sentiment_lab.cli.app import app
+from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import err_console, model_option, pick_model, user_errors
 from sentiment_lab.errors import SentimentLabError
 
@@ -30,7 +30,7 @@ def check_port(host: str, port: int) -> None:
             raise SentimentLabError(f"{host}:{port} {why}; choose another with --port") from None
 
 
-@app.command()
+@app.command(rich_help_panel=panel("serve"))
 @user_errors
 def serve(
     bundle: Optional[Path] = typer.Argument(None, help="Model bundle (default: the shipped model; or -m BUNDLE)."),

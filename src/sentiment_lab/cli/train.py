@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from sentiment_lab.cli.app import app
+from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, err_console, user_errors
 from sentiment_lab.errors import ConfigError
 
@@ -33,7 +33,7 @@ def parse_overrides(extra: list[str], sets: list[str]) -> list[str]:
     return out
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, rich_help_panel=panel("train"))
 @user_errors
 def train(
     ctx: typer.Context,
