@@ -394,6 +394,9 @@ def test_baseline_commands_take_dash_m(tmp_path):
         assert r.exit_code == 0, r.output
         outputs.append([json.loads(line) for line in r.output.splitlines()])
     assert outputs[0] == outputs[1] == outputs[2] and [o["text"] for o in outputs[0]] == ["great film", "awful plot"]
+    for o in outputs[0]:  # the fields of predict --json (unknown words aside: a baseline has no fixed vocabulary)
+        assert set(o) == {"text", "label", "score", "p_positive"}
+        assert o["score"] == pytest.approx(max(o["p_positive"], 1 - o["p_positive"]))
     assert_one_line_error(run("baseline", "evaluate", "--data", table), "give the saved baseline")
     assert_one_line_error(run("baseline", "evaluate", saved, "-m", tmp_path, "--data", table), "two models given")
     assert_one_line_error(run("baseline", "predict", "-m", tmp_path / "nope", "great"), "not found")

@@ -142,8 +142,9 @@ def predict(
                                      help="The saved baseline (unless -m gives it), then texts to classify."),
     model: Optional[Path] = model_option("A saved baseline.", metavar="DIRECTORY"),
 ) -> None:
-    """Label and confidence for each text, one JSON object per line."""
+    """Label, confidence (score) and P(positive) for each text, one JSON object per line."""
     from sentiment_lab.baselines import load_baseline
+    from sentiment_lab.text import check_texts
 
     if model is None or Path(args[0]).is_dir():  # DIRECTORY TEXT...: the first argument names the baseline
         if len(args) < 2:
@@ -152,5 +153,8 @@ def predict(
     else:
         directory, texts = model, args
     clf = load_baseline(directory)
-    for text, out in zip(texts, clf(texts)):
-        print(json.dumps({"text": text, **out}, ensure_ascii=False))
+    # the fields of `sentiment-lab predict --json` and the web API: score is the confidence in the label
+    for text, p in zip(texts, clf.predict_proba(check_texts(texts))[:, 1]):
+        p = float(p)
+        print(json.dumps({"text": text, "label": clf.labels[int(p >= 0.5)], "score": max(p, 1 - p), "p_positive": p},
+                         ensure_ascii=False))
