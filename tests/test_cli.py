@@ -466,9 +466,9 @@ def test_help_lists_the_commands_in_panels_in_a_useful_order():
             current.append(line[2:].split()[0])
     assert panels == {
         "Options": ["--help"],
-        "Train and use": ["train", "evaluate", "predict"],
+        "Train and use": ["train", "evaluate", "predict", "experiment"],
         "Look inside": ["plot", "report", "data-plots", "embeddings", "explain", "errors", "challenge"],
-        "Compare": ["compare", "baseline", "experiment"],
+        "Compare": ["compare", "baseline"],
         "Serve and deploy": ["serve", "export"],
         "Data": ["download", "generate"],
     }

@@ -10,9 +10,9 @@ import typer
 from typer.core import TyperGroup
 
 PANELS: dict[str, tuple[str, ...]] = {
-    "Train and use": ("train", "evaluate", "predict"),
+    "Train and use": ("train", "evaluate", "predict", "experiment"),
     "Look inside": ("plot", "report", "data-plots", "embeddings", "explain", "errors", "challenge"),
-    "Compare": ("compare", "baseline", "experiment"),
+    "Compare": ("compare", "baseline"),
     "Serve and deploy": ("serve", "export"),
     "Data": ("download", "generate"),
 }
