@@ -30,12 +30,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_seed import machine_info  # noqa: E402
 
-from sentiment_lab.atomic import write_json  # noqa: E402
+from sentiment_lab.fileio import write_json  # noqa: E402
 from sentiment_lab.config import load_config  # noqa: E402
 from sentiment_lab.data import load_splits  # noqa: E402
 from sentiment_lab.models.rnn import BagOfNgrams  # noqa: E402
-from sentiment_lab.text import TextEncoder, pad_batch  # noqa: E402
-from sentiment_lab.train import lr_factor  # noqa: E402
+from sentiment_lab.text.tokenizer import TextEncoder, pad_batch  # noqa: E402
+from sentiment_lab.training.optim import lr_factor  # noqa: E402
 
 
 def train_bag(cfg, x_tr: list[np.ndarray], y_tr: np.ndarray, seed: int, x_ev: list[np.ndarray],

@@ -7,7 +7,7 @@ Protocol, the same for every trained method:
   1. hyper-parameters are chosen on a validation split of train (20%, stratified, seed 42:
      the split the RNN presets use), never on test;
   2. the chosen configuration is refitted on the whole 25k training split (timed: "train_s");
-  3. it is evaluated once on the whole 25k test split with sentiment_lab.evaluate.compute_metrics
+  3. it is evaluated once on the whole 25k test split with sentiment_lab.analysis.metrics.compute_metrics
      (timed: "predict_s", reviews/s from raw text), plus the warm latency of one sentence.
 Sentence embeddings are the exception when encoding 50k reviews would take too long on this
 CPU: then a seeded subset of train and of test is used, and the JSON says so ("subset").
@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_seed import machine_info  # noqa: E402
 
 from sentiment_lab.data import load_imdb, split_train_val, subsample  # noqa: E402
-from sentiment_lab.evaluate import compute_metrics  # noqa: E402
+from sentiment_lab.analysis.metrics import compute_metrics  # noqa: E402
 
 SENTENCE = "This movie is absolutely fantastic and amazing"
 METHODS = ("vader", "tfidf", "nbsvm", "sentence-embeddings", "rnn-default", "throughput")
@@ -88,7 +88,7 @@ def evaluate_fitted(clf: Any, test: list, extra: dict[str, Any]) -> dict[str, An
 
 def run_vader(splits: dict[str, list], args: argparse.Namespace) -> dict[str, Any]:
     """The threshold is learned on the training split (it is VADER's only free number)."""
-    from sentiment_lab.baselines.lexicon import VaderBaseline, compound_to_proba
+    from sentiment_lab.compare.baselines.lexicon import VaderBaseline, compound_to_proba
 
     clf = VaderBaseline(tune_threshold=True)
     x, y = texts_labels(splits["train_full"])
@@ -108,7 +108,7 @@ def run_vader(splits: dict[str, list], args: argparse.Namespace) -> dict[str, An
 
 
 def run_tfidf(splits: dict[str, list], args: argparse.Namespace) -> dict[str, Any]:
-    from sentiment_lab.baselines import get_baseline
+    from sentiment_lab.compare.baselines import get_baseline
 
     grid = [{"C": c, "min_df": m} for m in (2,) for c in (1.0, 4.0, 16.0)]
     x, y = texts_labels(splits["train"])
@@ -126,7 +126,7 @@ def run_tfidf(splits: dict[str, list], args: argparse.Namespace) -> dict[str, An
 
 def run_nbsvm(splits: dict[str, list], args: argparse.Namespace) -> dict[str, Any]:
     """One SVM per (n-grams, C) on the 20k part; beta only re-weights it, so it costs nothing."""
-    from sentiment_lab.baselines.nbsvm import NBSVM, interpolate
+    from sentiment_lab.compare.baselines.nbsvm import NBSVM, interpolate
 
     x, y = texts_labels(splits["train"])
     xv, yv = texts_labels(splits["val"])
@@ -150,7 +150,7 @@ def run_nbsvm(splits: dict[str, list], args: argparse.Namespace) -> dict[str, An
 
 
 def fit_final(name: str, params: dict[str, Any], splits: dict[str, list], extra: dict[str, Any]) -> dict[str, Any]:
-    from sentiment_lab.baselines import get_baseline
+    from sentiment_lab.compare.baselines import get_baseline
 
     x, y = texts_labels(splits["train_full"])
     clf = get_baseline(name, **params)
@@ -179,7 +179,7 @@ def cached_embeddings(clf: Any, records: list, tag: str, cache: Path) -> tuple[n
 
 
 def run_embeddings(splits: dict[str, list], args: argparse.Namespace) -> dict[str, Any]:
-    from sentiment_lab.baselines import get_baseline
+    from sentiment_lab.compare.baselines import get_baseline
 
     clf = get_baseline("sentence-embeddings", max_seq_length=args.emb_max_len)
     train = subsample(splits["train_full"], args.emb_train, args.seed)
@@ -231,7 +231,7 @@ def split_indices(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray
 
 
 def run_rnn_default(splits: dict[str, list], args: argparse.Namespace) -> dict[str, Any]:
-    from sentiment_lab.classifier import SentimentClassifier, default_bundle
+    from sentiment_lab.inference.classifier import SentimentClassifier, default_bundle
 
     clf = SentimentClassifier.from_pretrained()
     history = json.loads((default_bundle() / "history.json").read_text())
@@ -258,8 +258,8 @@ def run_throughput(splits: dict[str, list], args: argparse.Namespace) -> dict[st
     """All fitted methods, reloaded from disk, timed back to back on the same seeded test
     subset, `rounds` times interleaved (best round kept): figures taken minutes apart on a
     shared 2-core machine are not comparable, these are."""
-    from sentiment_lab.baselines import load_baseline
-    from sentiment_lab.classifier import SentimentClassifier
+    from sentiment_lab.compare.baselines import load_baseline
+    from sentiment_lab.inference.classifier import SentimentClassifier
 
     texts = [r.text for r in subsample(splits["test"], args.throughput_n, args.seed + 1)]
     models: dict[str, Any] = {"rnn-default": SentimentClassifier.from_pretrained()}

@@ -32,7 +32,7 @@ def main() -> None:
     import torch
 
     from bench_seed import machine_info
-    from sentiment_lab.atomic import write_json
+    from sentiment_lab.fileio import write_json
     from sentiment_lab.config import load_config
     from sentiment_lab.models import build_model
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_seed import machine_info  # noqa: E402
 
 from sentiment_lab.config import load_config  # noqa: E402
-from sentiment_lab.cpu_shards import ShardedStep  # noqa: E402
+from sentiment_lab.training.cpu_shards import ShardedStep  # noqa: E402
 from sentiment_lab.models import build_model  # noqa: E402
 
 SHAPES = {"seed": 122, "best": 206}  # mean tokens per IMDB test review each preset reads

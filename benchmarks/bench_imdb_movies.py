@@ -32,7 +32,7 @@ def main() -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     from bench_seed import machine_info
-    from sentiment_lab.atomic import write_json
+    from sentiment_lab.fileio import write_json
     from sentiment_lab.data import load_imdb
     from sentiment_lab.data import _natural_key  # the order the block split uses
 

@@ -20,9 +20,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_seed import machine_info  # noqa: E402
 
-from sentiment_lab.batching import predict_logits  # noqa: E402
-from sentiment_lab.bundle import load_pretrained  # noqa: E402
-from sentiment_lab.classifier import default_bundle  # noqa: E402
+from sentiment_lab.text.batching import predict_logits  # noqa: E402
+from sentiment_lab.inference.bundle import load_pretrained  # noqa: E402
+from sentiment_lab.inference.bundle import default_bundle  # noqa: E402
 from sentiment_lab.data.imdb import read_archive  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

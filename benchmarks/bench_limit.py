@@ -63,7 +63,7 @@ def tokens_per_review() -> tuple[float, float]:
 
     from sentiment_lab.config import load_config
     from sentiment_lab.data import load_imdb
-    from sentiment_lab.text import _normalizer, new_tokenizer
+    from sentiment_lab.text.tokenizer import _normalizer, new_tokenizer
 
     cfg = load_config("seed")
     tok, _ = new_tokenizer(cfg.text.level, cfg.text.stopwords)

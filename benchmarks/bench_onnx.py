@@ -43,9 +43,9 @@ def timed(fn, *args) -> float:
 
 def accuracy(bundle: Path, seqs: list, y: np.ndarray) -> dict:
     """Accuracy of torch (packed, the reference), ONNX fp32 and ONNX int8 on the same ids."""
-    from sentiment_lab.batching import predict_logits
-    from sentiment_lab.bundle import load_pretrained
-    from sentiment_lab.onnx_runtime import OnnxRNN
+    from sentiment_lab.text.batching import predict_logits
+    from sentiment_lab.inference.bundle import load_pretrained
+    from sentiment_lab.inference.onnx_backend import OnnxRNN
 
     model = load_pretrained(bundle)[0]
     model.run_mode = "packed"
@@ -71,7 +71,7 @@ def accuracy(bundle: Path, seqs: list, y: np.ndarray) -> dict:
 
 def one_backend(backend: str, bundle: Path, seqs_path: Path, n_numpy: int, threads: int | None) -> dict:
     """One backend in this (fresh) process: throughput from ids, then single-sentence latency."""
-    from sentiment_lab.classifier import SentimentClassifier
+    from sentiment_lab.inference.classifier import SentimentClassifier
 
     clf = SentimentClassifier.from_pretrained(bundle, backend=backend.replace("-packed", ""))
     if threads and clf.backend == "torch":
@@ -79,7 +79,7 @@ def one_backend(backend: str, bundle: Path, seqs_path: Path, n_numpy: int, threa
 
         torch.set_num_threads(threads)
     if threads and clf.backend.startswith("onnx"):
-        from sentiment_lab.onnx_runtime import OnnxRNN
+        from sentiment_lab.inference.onnx_backend import OnnxRNN
 
         clf.model = OnnxRNN(clf.model.path, threads)
     if backend == "torch-packed":
@@ -88,7 +88,7 @@ def one_backend(backend: str, bundle: Path, seqs_path: Path, n_numpy: int, threa
     seqs = np.split(data["ids"], np.cumsum(data["lengths"])[:-1])
     seqs = seqs[:n_numpy] if backend == "numpy" else seqs
     if clf.backend == "torch":
-        from sentiment_lab.batching import predict_logits
+        from sentiment_lab.text.batching import predict_logits
 
         def run(s):
             return predict_logits(clf.model, s, 256, clf.device)
@@ -141,9 +141,9 @@ def main() -> None:
 
     import onnxruntime
 
-    from sentiment_lab.bundle import load_parts
+    from sentiment_lab.inference.bundle import load_parts
     from sentiment_lab.data import load_imdb, subsample
-    from sentiment_lab.onnx_export import export_onnx
+    from sentiment_lab.inference.onnx_export import export_onnx
 
     res = {"benchmark": "CPU inference backends on the shipped model", "machine": machine_info(),
            "onnxruntime": onnxruntime.__version__, "date": time.strftime("%Y-%m-%d %H:%M:%S"),

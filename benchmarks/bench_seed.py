@@ -45,10 +45,10 @@ def one_seed(archive: str, seed: int, run_dir: str, limit: int | None) -> dict:
     """Train + evaluate + time predictions for one seed (runs in a child process)."""
     import torch
 
-    from sentiment_lab.batching import predict_logits
-    from sentiment_lab.classifier import SentimentClassifier
+    from sentiment_lab.text.batching import predict_logits
+    from sentiment_lab.inference.classifier import SentimentClassifier
     from sentiment_lab.config import load_config
-    from sentiment_lab.train import train
+    from sentiment_lab.training.loop import train
 
     overrides = [f"data.path={archive}", f"train.seed={seed}"] + ([f"data.limit={limit}"] if limit else [])
     cfg = load_config("seed", overrides)
@@ -113,7 +113,7 @@ def onnx_throughput(archive: str, bundle: Path, limit: int | None) -> dict:
     """Export the bundle to ONNX (checked equal to PyTorch by the exporter) and time
     onnxruntime on the same token ids, in a fresh process: two runtimes' thread pools in one
     process spin against each other on 2 cores."""
-    from sentiment_lab.onnx_export import export_onnx
+    from sentiment_lab.inference.onnx_export import export_onnx
 
     exported = bundle.parent / "bundle_onnx"
     if not exported.exists():
@@ -126,7 +126,7 @@ def onnx_throughput(archive: str, bundle: Path, limit: int | None) -> dict:
 
 
 def onnx_one(archive: str, bundle: str, limit: int | None) -> dict:
-    from sentiment_lab.classifier import SentimentClassifier
+    from sentiment_lab.inference.classifier import SentimentClassifier
     from sentiment_lab.data import load_imdb, subsample
 
     texts = [r.text for r in subsample(load_imdb(archive, splits=("test",)), limit, 0)]

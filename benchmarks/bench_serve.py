@@ -61,7 +61,7 @@ def backend_sweep(bundle: str | None, sizes=(1, 2, 4, 8, 16, 32, 64), reps: int 
     import torch
     from threadpoolctl import threadpool_limits
 
-    from sentiment_lab.classifier import SentimentClassifier
+    from sentiment_lab.inference.classifier import SentimentClassifier
 
     torch.set_num_threads(1)
     out: dict = {}

@@ -78,7 +78,7 @@ def helper_mode(args: argparse.Namespace) -> None:
     if args.make:
         make_file(Path(args.make[0]), int(args.make[1]))
     elif args.export:
-        from sentiment_lab.onnx_export import export_onnx
+        from sentiment_lab.inference.onnx_export import export_onnx
 
         export_onnx(None, args.export)
     else:
@@ -129,7 +129,7 @@ def main() -> None:
     res["load_average_end"] = os.getloadavg()
     res["parent_peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # must stay below the children's
     if args.out:
-        from sentiment_lab.atomic import write_json  # here: the parent stays light while it measures
+        from sentiment_lab.fileio import write_json  # here: the parent stays light while it measures
 
         args.out.parent.mkdir(parents=True, exist_ok=True)
         write_json(args.out, res)  # atomic, as every result file

@@ -1,4 +1,4 @@
-"""The on-disk token-id cache (sentiment_lab.token_cache) against tokenizing, on the 25k
+"""The on-disk token-id cache (sentiment_lab.text.token_cache) against tokenizing, on the 25k
 IMDB test reviews with the shipped model's tokenizer (400 tokens, head+tail).
 
     .venv/bin/python benchmarks/bench_token_cache.py --out benchmarks/results/token_cache_cpu.json
@@ -29,12 +29,12 @@ def main() -> None:
     os.environ["SENTIMENT_LAB_IDS_CACHE"] = tempfile.mkdtemp(prefix="bench-ids-")
 
     from bench_seed import machine_info
-    from sentiment_lab.atomic import write_json
+    from sentiment_lab.fileio import write_json
 
-    from sentiment_lab import token_cache
-    from sentiment_lab.classifier import default_bundle
+    from sentiment_lab.text import token_cache
+    from sentiment_lab.inference.bundle import default_bundle
     from sentiment_lab.data import load_imdb
-    from sentiment_lab.text import TextEncoder
+    from sentiment_lab.text.tokenizer import TextEncoder
 
     texts = [r.text for r in load_imdb(args.archive, splits=("test",), progress=False)]
     enc = TextEncoder.load(default_bundle() / "tokenizer.json", 400, "head+tail")

@@ -25,12 +25,12 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from ablation_bag_alone import train_bag  # noqa: E402
 from bench_seed import machine_info  # noqa: E402
 
-from sentiment_lab.atomic import write_json  # noqa: E402
+from sentiment_lab.fileio import write_json  # noqa: E402
 from sentiment_lab.config import load_config  # noqa: E402
 from sentiment_lab.data import Splits, load_splits  # noqa: E402
 from sentiment_lab.data import label_blocks  # noqa: E402
-from sentiment_lab.text import TextEncoder  # noqa: E402
-from sentiment_lab.train import fit  # noqa: E402
+from sentiment_lab.text.tokenizer import TextEncoder  # noqa: E402
+from sentiment_lab.training.loop import fit  # noqa: E402
 
 FOLDS = 5
 

@@ -23,14 +23,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_seed import machine_info  # noqa: E402
 
-from sentiment_lab.batching import bucket_batches, collate, predict_logits  # noqa: E402
-from sentiment_lab.atomic import write_json  # noqa: E402
+from sentiment_lab.text.batching import bucket_batches, collate, predict_logits  # noqa: E402
+from sentiment_lab.fileio import write_json  # noqa: E402
 from sentiment_lab.config import load_config  # noqa: E402
 from sentiment_lab.data import load_splits  # noqa: E402
 from sentiment_lab.models import build_model  # noqa: E402
-from sentiment_lab.pretrain import pretrain  # noqa: E402
-from sentiment_lab.text import TextEncoder  # noqa: E402
-from sentiment_lab.token_cache import encode_with_lengths  # noqa: E402
+from sentiment_lab.training.pretrain import pretrain  # noqa: E402
+from sentiment_lab.text.tokenizer import TextEncoder  # noqa: E402
+from sentiment_lab.text.token_cache import encode_with_lengths  # noqa: E402
 
 
 def probe(model, x_tr, y_tr, x_va, y_va, epochs: int, lr: float, seed: int) -> list[float]:

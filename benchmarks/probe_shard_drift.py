@@ -38,7 +38,7 @@ def inject(bug: str) -> None:
     """Monkeypatch one bug into the sharded path only (the unsplit path stays correct)."""
     import torch
 
-    from sentiment_lab import adversarial, cpu_shards
+    from sentiment_lab.training import adversarial, cpu_shards
     if bug == "probe_per_shard":  # each shard draws its own VAT start directions
         orig = adversarial.adversarial_grads
 
@@ -69,7 +69,7 @@ def one(bug: str) -> dict:
     sys.path.insert(0, str(ROOT / "tests"))
     from conftest import tiny_config  # noqa: E402  the test's own config
     from sentiment_lab.data import Splits, make_corpus, split_train_val
-    from sentiment_lab.train import fit
+    from sentiment_lab.training.loop import fit
 
     inject(bug)
     train, val = split_train_val(make_corpus(400, seed=0), 0.2, seed=0)

@@ -29,7 +29,7 @@ def small_training_batch(vocab: int = 60, **model_kw):
 
     from sentiment_lab.config import ModelConfig
     from sentiment_lab.models import build_model
-    from sentiment_lab.text import pad_batch
+    from sentiment_lab.text.tokenizer import pad_batch
 
     torch.manual_seed(0)
     model = build_model(ModelConfig(embedding_dim=8, hidden_size=6, **model_kw), vocab).train()
@@ -103,7 +103,7 @@ def tiny_batch(seed: int = 0):
     import numpy as np
     import torch
 
-    from sentiment_lab.text import pad_batch
+    from sentiment_lab.text.tokenizer import pad_batch
 
     rng = np.random.default_rng(seed)
     ids, lengths = pad_batch([rng.integers(2, TINY_VOCAB, size=n) for n in (7, 1, 12, 3, 12)])
@@ -147,7 +147,7 @@ def interrupt_then_resume(cfg, splits: Splits, run_dir: Path):
     to the end: the result to compare with an uninterrupted run of the same config."""
     import json
 
-    from sentiment_lab.train import fit
+    from sentiment_lab.training.loop import fit
 
     def stop(row):
         raise KeyboardInterrupt
@@ -160,7 +160,7 @@ def interrupt_then_resume(cfg, splits: Splits, run_dir: Path):
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory, corpus_splits):
-    from sentiment_lab.train import fit
+    from sentiment_lab.training.loop import fit
 
     run_dir = tmp_path_factory.mktemp("run")
     return fit(tiny_config(), corpus_splits, run_dir, progress=False)

@@ -9,11 +9,11 @@ import torch
 import torch.nn.functional as F
 
 from conftest import assert_as_exact_as_whole, float64_copy, small_training_batch, tiny_config
-from sentiment_lab import adversarial, cpu_shards
-from sentiment_lab.adversarial import adversarial_backward, perturbation, probe_directions, virtual_perturbation
+from sentiment_lab.training import adversarial, cpu_shards
+from sentiment_lab.training.adversarial import adversarial_backward, perturbation, probe_directions, virtual_perturbation
 from sentiment_lab.config import load_config
-from sentiment_lab.cpu_shards import ShardedStep
-from sentiment_lab.errors import ConfigError
+from sentiment_lab.training.cpu_shards import ShardedStep
+from sentiment_lab.exceptions import ConfigError
 
 MODELS = [dict(arch="lstm.v1", pooling="last"),
           dict(arch="lstm.v1", bidirectional=True, pooling="max", ngram_buckets=31),
@@ -168,7 +168,7 @@ DRIFT_RTOL = {"train.adversarial": 1e-4, "train.virtual_adversarial": 2e-3}
 
 @pytest.mark.parametrize("setting", ["train.adversarial", "train.virtual_adversarial"])
 def test_training_with_adversarial_steps(tmp_path, corpus_splits, setting, monkeypatch):
-    from sentiment_lab.train import fit
+    from sentiment_lab.training.loop import fit
 
     seen = []
     real_call = ShardedStep.__call__

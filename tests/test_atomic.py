@@ -5,8 +5,8 @@ import stat
 
 import pytest
 
-from sentiment_lab.atomic import check_dir_target, replacing, swap_dir, write_json, write_text
-from sentiment_lab.errors import InputError
+from sentiment_lab.fileio import check_dir_target, replacing, swap_dir, write_json, write_text
+from sentiment_lab.exceptions import InputError
 
 
 def mode(path) -> int:

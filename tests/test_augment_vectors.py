@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from conftest import interrupt_then_resume, tiny_config
-from sentiment_lab.augment import Augmenter
+from sentiment_lab.text.augment import Augmenter
 from sentiment_lab.config import load_config
-from sentiment_lab.errors import ConfigError
+from sentiment_lab.exceptions import ConfigError
 
 NEIGHBOURS = np.array([[0, 0], [1, 1]] + [[i + 100, i + 200] for i in range(2, 50)])
 # neighbours inside the vocabulary, as real ones are, so that operations can follow insert;
@@ -86,7 +86,7 @@ def test_delete_rate_is_alpha():
 @pytest.mark.parametrize("side", ["head", "tail", "head+tail"])
 def test_batch_truncates_like_the_tokenizer(side):
     """insert can lengthen a review past max_len; it is cut as text.truncate cuts."""
-    from sentiment_lab.text import truncate
+    from sentiment_lab.text.tokenizer import truncate
 
     seqs = _batch(np.random.default_rng(5))
     long_ids, long_len = Augmenter("insert,swap", 0.3, 1000, side, CLOSED).batch(seqs, np.random.default_rng(9))
@@ -104,8 +104,8 @@ def test_config_rejects_unknown_operations():
 
 
 def test_word_vectors_cover_the_training_vocabulary(corpus_splits):
-    from sentiment_lab.text import TextEncoder
-    from sentiment_lab.vectors import nearest_neighbours, train_word_vectors
+    from sentiment_lab.text.tokenizer import TextEncoder
+    from sentiment_lab.training.vectors import nearest_neighbours, train_word_vectors
 
     enc = TextEncoder.fit((r.text for r in corpus_splits.train), 64, 48, "tail")
     m = train_word_vectors([r.text for r in corpus_splits.train], enc, 16, seed=0, workers=1)
@@ -118,7 +118,7 @@ def test_word_vectors_cover_the_training_vocabulary(corpus_splits):
 
 
 def test_training_with_vectors_and_augmentation_learns_and_resumes(tmp_path, corpus_splits):
-    from sentiment_lab.train import fit
+    from sentiment_lab.training.loop import fit
 
     cfg = tiny_config(**{"model.pretrained_vectors": "word2vec", "train.augment": "delete,swap,insert,synonym",
                          "train.augment_alpha": "0.05"})
@@ -130,7 +130,7 @@ def test_training_with_vectors_and_augmentation_learns_and_resumes(tmp_path, cor
 
 
 def test_frozen_embeddings_do_not_move(tmp_path, corpus_splits):
-    from sentiment_lab.train import fit
+    from sentiment_lab.training.loop import fit
 
     cfg = tiny_config(**{"train.epochs": "1", "model.pretrained_vectors": "word2vec", "model.freeze_embeddings": "true"})
     r = fit(cfg, corpus_splits, tmp_path / "f", progress=False)

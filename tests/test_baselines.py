@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from sentiment_lab.baselines import get_baseline, load_baseline
-from sentiment_lab.baselines.lexicon import best_threshold
-from sentiment_lab.baselines.nbsvm import NBSVM, interpolate, log_count_ratio
+from sentiment_lab.compare.baselines import get_baseline, load_baseline
+from sentiment_lab.compare.baselines.lexicon import best_threshold
+from sentiment_lab.compare.baselines.nbsvm import NBSVM, interpolate, log_count_ratio
 from sentiment_lab.cli import app
-from sentiment_lab.errors import BundleError, ConfigError, DataError, InputError, SentimentLabError
+from sentiment_lab.exceptions import BundleError, ConfigError, DataError, InputError, SentimentLabError
 
 
 def xy(records):
@@ -108,7 +108,7 @@ def test_validation_messages(corpus_splits, tmp_path):
         clf.predict("What a great film")
     with pytest.raises(DataError, match="labels must be 0"):
         clf.score(["a", "b"], ["positive", "negative"])
-    from sentiment_lab.explain import explain
+    from sentiment_lab.analysis.explain import explain
 
     with pytest.raises(SentimentLabError, match="explain needs a SentimentClassifier"):
         explain(clf, "great film")

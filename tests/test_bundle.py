@@ -2,9 +2,9 @@ import shutil
 
 import pytest
 
-from sentiment_lab.bundle import load_pretrained, read_meta
-from sentiment_lab.classifier import SentimentClassifier
-from sentiment_lab.errors import BundleError
+from sentiment_lab.inference.bundle import load_pretrained, read_meta
+from sentiment_lab.inference.classifier import SentimentClassifier
+from sentiment_lab.exceptions import BundleError
 
 
 def test_round_trip_identical(tiny_run, tiny_bundle):
@@ -53,7 +53,7 @@ def test_weights_of_another_shape_with_valid_checksums(bundle_copy, backend, nam
 
     from safetensors.numpy import load_file, save_file
 
-    from sentiment_lab.bundle import _sha256
+    from sentiment_lab.inference.bundle import _sha256
 
     path = bundle_copy / "model.safetensors"
     state = load_file(str(path))
@@ -78,7 +78,7 @@ def test_not_a_bundle(tmp_path):
 
 
 def test_model_card_names_the_training_recipe(tiny_bundle):
-    from sentiment_lab.bundle import model_card
+    from sentiment_lab.inference.bundle import model_card
 
     meta, metrics = read_meta(tiny_bundle), {"best_epoch": 2}
     plain = next(l for l in model_card(meta, metrics).splitlines() if l.startswith("- Training:"))
@@ -93,7 +93,7 @@ def test_model_card_names_the_training_recipe(tiny_bundle):
 
 
 def test_model_card_names_the_ngram_vectors(tiny_bundle):
-    from sentiment_lab.bundle import model_card
+    from sentiment_lab.inference.bundle import model_card
 
     meta = read_meta(tiny_bundle)
     arch = next(l for l in model_card(meta, {}).splitlines() if l.startswith("- Architecture:"))
@@ -107,13 +107,13 @@ def test_model_card_names_the_ngram_vectors(tiny_bundle):
 
 
 def test_model_card_names_dropped_function_words(tiny_bundle):
-    from sentiment_lab.bundle import model_card
+    from sentiment_lab.inference.bundle import model_card
 
     meta = read_meta(tiny_bundle)
     tok = next(l for l in model_card(meta, {}).splitlines() if l.startswith("- Tokenizer:"))
     assert "function words" not in tok
     meta["config"]["text"]["stopwords"] = "english"
     tok = next(l for l in model_card(meta, {}).splitlines() if l.startswith("- Tokenizer:"))
-    assert tok.endswith("; english function words dropped (sentiment_lab.text.STOPWORDS)")
+    assert tok.endswith("; english function words dropped (sentiment_lab.text.tokenizer.STOPWORDS)")
     del meta["config"]["text"]["stopwords"]  # a bundle made before the setting existed
     assert "function words" not in model_card(meta, {})

@@ -4,9 +4,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from sentiment_lab.challenge import load_suite, run_challenge
+from sentiment_lab.analysis.challenge import load_suite, run_challenge
 from sentiment_lab.cli import app
-from sentiment_lab.errors import DataError
+from sentiment_lab.exceptions import DataError
 
 GROUPS = {"plain_positive", "plain_negative", "negated_positive", "negated_negative", "contrast_but",
           "intensifiers_diminishers", "sarcasm_irony", "so_bad_its_good", "mixed_aspects", "typos",

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from sentiment_lab.classifier import SentimentClassifier
-from sentiment_lab.errors import InputError
+from sentiment_lab.inference.classifier import SentimentClassifier
+from sentiment_lab.exceptions import InputError
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def test_predict_refuses_a_bare_string(clf):
 def test_bad_arguments_are_user_errors_not_wrong_answers(clf):
     """score() compared labels as truthy values ("positive", 2 and a short list gave an accuracy),
     a dict was classified by its keys, None/"gpu"/"tf" raised deep torch or Python errors."""
-    from sentiment_lab.errors import ConfigError, DataError
+    from sentiment_lab.exceptions import ConfigError, DataError
 
     texts = ["the film was great", "the plot was awful"]
     assert clf.score(texts, [1, 0]) == 1.0 and clf.score(texts, [True, False]) == 1.0

@@ -276,7 +276,7 @@ def test_under_torchrun_only_rank_0_reports(tmp_path, monkeypatch):
 
     monkeypatch.setenv("WORLD_SIZE", "2")  # what torchrun sets, with RANK
     monkeypatch.setenv("RANK", "1")
-    monkeypatch.setattr("sentiment_lab.train.train", lambda *a, **k: Result())
+    monkeypatch.setattr("sentiment_lab.training.loop.train", lambda *a, **k: Result())
     r = run("train", "--set", "data.source=synthetic", "-o", tmp_path / "r", "--no-progress")
     assert r.exit_code == 0 and r.output.strip() == "", r.output
     monkeypatch.setenv("RANK", "0")

@@ -10,12 +10,12 @@ import pytest
 from fake_llm_server import FakeLLMServer, completion
 from typer.testing import CliRunner
 
-from sentiment_lab.baselines import get_baseline
+from sentiment_lab.compare.baselines import get_baseline
 from sentiment_lab.cli import app
-from sentiment_lab.classifier import SentimentClassifier
-from sentiment_lab.compare import Sample, build_methods, build_samples, run_compare, scores, write_outputs
-from sentiment_lab.errors import ConfigError
-from sentiment_lab.llm import LLMClassifier, LLMClient
+from sentiment_lab.inference.classifier import SentimentClassifier
+from sentiment_lab.compare.side_by_side import Sample, build_methods, build_samples, run_compare, scores, write_outputs
+from sentiment_lab.exceptions import ConfigError
+from sentiment_lab.compare.llm import LLMClassifier, LLMClient
 
 
 @pytest.fixture(autouse=True)
@@ -84,8 +84,8 @@ def test_build_methods_skips_unconfigured_llm_and_untrained(tiny_bundle):
 
 def test_a_saved_baseline_must_be_the_method_it_is_given_for(corpus_splits, tmp_path):
     """--baseline nbsvm=DIR with a TF-IDF model in DIR ran TF-IDF and reported it as NBSVM."""
-    from sentiment_lab.baselines import get_baseline
-    from sentiment_lab.errors import BundleError
+    from sentiment_lab.compare.baselines import get_baseline
+    from sentiment_lab.exceptions import BundleError
 
     tr = corpus_splits.train
     d = get_baseline("tfidf").fit([r.text for r in tr], [r.label for r in tr]).save_pretrained(tmp_path / "tf")
@@ -122,7 +122,7 @@ def test_cli_compare(tiny_bundle, imdb_archive, tmp_path):
 
 
 def test_one_method_alone_shows_no_agreement_fraction():
-    from sentiment_lab.compare import sentence_table
+    from sentiment_lab.compare.side_by_side import sentence_table
 
     result = {"reference": "rnn", "sentences": [{"text": "great", "expected": None, "cells": {
         "rnn": {"label": "positive", "score": 0.9}}, "agree_with_reference": 0, "others": 0}]}

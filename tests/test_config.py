@@ -1,7 +1,7 @@
 import pytest
 
 from sentiment_lab.config import Config, load_config, preset_names
-from sentiment_lab.errors import ConfigError
+from sentiment_lab.exceptions import ConfigError
 
 
 def test_seed_preset_is_the_notebook():

@@ -10,7 +10,7 @@ import torch
 
 from conftest import assert_as_exact_as_whole, float64_copy, small_training_batch, tiny_config
 from sentiment_lab.config import ModelConfig
-from sentiment_lab.cpu_shards import ShardedStep, shard_count
+from sentiment_lab.training.cpu_shards import ShardedStep, shard_count
 from sentiment_lab.models import build_model
 
 VOCAB = 60
@@ -91,7 +91,7 @@ def test_shard_count():
 
 
 def test_training_with_shards_matches_training_without(tmp_path, corpus_splits):
-    from sentiment_lab.train import fit
+    from sentiment_lab.training.loop import fit
 
     over = {"train.epochs": "2", "model.input_dropout": "0.2", "model.recurrent_dropout": "0.2", "model.dropout": "0.3",
             "train.augment": "delete,swap", "train.ema": "0.9", "train.grad_clip": "1.0"}
@@ -109,7 +109,7 @@ def _fresh_interpreter(code: str) -> str:
 def test_workers_share_the_callers_threads():
     code = """
 import torch
-from sentiment_lab.cpu_shards import ShardedStep
+from sentiment_lab.training.cpu_shards import ShardedStep
 torch.set_num_threads(8)
 step = ShardedStep(2)
 print(sorted(step.pool.map(lambda _: torch.get_num_threads(), range(2))), torch.get_num_threads())
@@ -124,7 +124,7 @@ def test_thread_counts_are_restored():
     started after `close` get the caller's count again."""
     code = """
 import threading, torch
-from sentiment_lab.cpu_shards import ShardedStep
+from sentiment_lab.training.cpu_shards import ShardedStep
 torch.set_num_threads(2)
 step = ShardedStep(2)
 seen = list(step.pool.map(lambda _: torch.get_num_threads(), range(2)))

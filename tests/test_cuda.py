@@ -83,8 +83,8 @@ def test_bf16_autocast_training_step(arch, kw):
 def test_training_on_cuda_and_the_bundle_on_cpu(tmp_path, corpus_splits, over):
     """The whole training loop on the GPU with the default precision (bf16 autocast) learns the
     synthetic task, and its bundle, loaded on the CPU in fp32, predicts what the GPU run reported."""
-    from sentiment_lab.classifier import SentimentClassifier
-    from sentiment_lab.train import fit
+    from sentiment_lab.inference.classifier import SentimentClassifier
+    from sentiment_lab.training.loop import fit
 
     cfg = tiny_config(**{"train.device": "cuda", "train.precision": "auto", **over})
     run = fit(cfg, corpus_splits, tmp_path / "run", progress=False)

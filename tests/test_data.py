@@ -10,7 +10,7 @@ import pytest
 from sentiment_lab.config import DataConfig
 from sentiment_lab.data import load_imdb, load_splits, load_table
 from sentiment_lab.data import imdb as imdb_mod
-from sentiment_lab.errors import DataError, InputError
+from sentiment_lab.exceptions import DataError, InputError
 
 
 def test_archive_records(imdb_archive):
@@ -224,7 +224,7 @@ def test_block_split_orders_ids_numerically_and_trims_the_last_block():
 
 def test_val_split_setting_is_validated_and_used(imdb_archive):
     from sentiment_lab.config import load_config
-    from sentiment_lab.errors import ConfigError
+    from sentiment_lab.exceptions import ConfigError
 
     with pytest.raises(ConfigError, match="val_split"):
         load_config("seed", ["data.val_split=movies"])

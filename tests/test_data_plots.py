@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from sentiment_lab.bundle import load_parts
+from sentiment_lab.inference.bundle import load_parts
 from sentiment_lab.cli import app
 from sentiment_lab.data import Record
-from sentiment_lab.data_plots import _same_words, coverage_at, data_plots, review_lengths, word_counts
+from sentiment_lab.analysis.data_plots import _same_words, coverage_at, data_plots, review_lengths, word_counts
 
 
 def test_word_counts_use_the_model_word_splitter():
@@ -32,7 +32,7 @@ def test_lengths_in_tokens_or_words(tiny_bundle):
 
 
 def test_lengths_without_function_words():
-    from sentiment_lab.text import TextEncoder
+    from sentiment_lab.text.tokenizer import TextEncoder
 
     enc = TextEncoder.fit(["the film is great", "a dull film"], vocab_size=20, max_len=8, stopwords="english")
     assert not _same_words(enc)  # a tokenizer that drops words: lengths are its own, not the word counter's

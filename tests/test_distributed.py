@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sentiment_lab.distributed import DistContext, setup_distributed
+from sentiment_lab.training.distributed import DistContext, setup_distributed
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,7 +22,7 @@ DDP_SCRIPT = textwrap.dedent("""
     from safetensors.torch import save_file
     from sentiment_lab.config import load_config
     from sentiment_lab.data import Splits, make_corpus, split_train_val
-    from sentiment_lab.train import fit
+    from sentiment_lab.training.loop import fit
 
     out = Path(sys.argv[1])
     cfg = load_config("seed", [f"{k}={v}" for k, v in {
@@ -94,7 +94,7 @@ def test_ray_scores_a_parquet_file(tiny_bundle, tmp_path):
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
     df = pd.read_parquet(out).sort_values("id")
     assert len(df) == len(texts) and df["text"].tolist() == texts
-    from sentiment_lab.classifier import SentimentClassifier
+    from sentiment_lab.inference.classifier import SentimentClassifier
 
     expected = SentimentClassifier.from_pretrained(tiny_bundle).predict_proba(texts)[:, 1]
     np.testing.assert_allclose(df["p_positive"], expected, rtol=1e-4, atol=1e-6)

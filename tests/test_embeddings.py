@@ -7,9 +7,9 @@ import pytest
 from typer.testing import CliRunner
 
 from sentiment_lab.cli import app
-from sentiment_lab.embeddings import (EmbeddingTable, embedding_report, export_projector, load_embedding, nearest,
+from sentiment_lab.analysis.embeddings import (EmbeddingTable, embedding_report, export_projector, load_embedding, nearest,
                                       orient, parse_words, project, word_id)
-from sentiment_lab.errors import ConfigError
+from sentiment_lab.exceptions import ConfigError
 
 WORDS = "pos:great,wonderful,excellent,brilliant;neg:awful,terrible,boring,dull;ctx:film,movie,plot,story"
 

@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from sentiment_lab.classifier import SentimentClassifier
+from sentiment_lab.inference.classifier import SentimentClassifier
 from sentiment_lab.cli import app
 from sentiment_lab.data import Record
-from sentiment_lab.error_analysis import (analyze_errors, confident_errors, prediction_table, predictions_from_run,
+from sentiment_lab.analysis.error_analysis import (analyze_errors, confident_errors, prediction_table, predictions_from_run,
                                           rates_by_length, rates_by_rating, shorten, write_report)
-from sentiment_lab.errors import DataError
+from sentiment_lab.exceptions import DataError
 
 
 def _records():
@@ -55,7 +55,7 @@ def test_analyze_and_report(tmp_path, tiny_bundle):
     assert res.accuracy == 0.5
     assert res.false_positives["id"].tolist() == ["r1"] and res.false_negatives["id"].tolist() == ["r5"]
     assert res.table["length"].tolist() == list(range(1, 9))  # model tokens
-    a = res.attributions["r5"]  # Integrated Gradients from sentiment_lab.explain, one value per token read
+    a = res.attributions["r5"]  # Integrated Gradients from sentiment_lab.analysis.explain, one value per token read
     assert a["tokens"] == ["film"] * 5 and len(a["values"]) == 5
     assert len(a["top_positive"]) <= 1 and len(a["top_negative"]) <= 1  # a word is listed once each way
     assert set(res.attributions) == {"r1", "r5"}

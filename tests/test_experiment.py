@@ -2,8 +2,8 @@
 import pandas as pd
 import pytest
 
-from sentiment_lab.errors import ConfigError
-from sentiment_lab.experiment import parse_grid, plan, run_experiment
+from sentiment_lab.exceptions import ConfigError
+from sentiment_lab.training.experiment import parse_grid, plan, run_experiment
 
 COMMON = ["data.source=synthetic", "data.limit=160", "text.vocab_size=64", "model.embedding_dim=8",
           "model.hidden_size=8", "train.epochs=2", "train.batch_size=32", "train.lr=0.01"]
@@ -96,7 +96,7 @@ def test_cli_dry_run(tmp_path):
 def test_plot_styles_stay_distinct_past_the_colour_cycle():
     import itertools
 
-    from sentiment_lab.experiment import plot_styles
+    from sentiment_lab.training.experiment import plot_styles
 
     styles = list(itertools.islice(plot_styles(), 70))
     assert len(set(styles)) == 70

@@ -1,4 +1,4 @@
-"""sentiment_lab.explain: attributions, running prediction and RNN internals, checked
+"""sentiment_lab.analysis.explain: attributions, running prediction and RNN internals, checked
 against independent computations (per-prefix predictions, PyTorch's own recurrent layers,
 IG completeness), on the tiny bundle, random models of every architecture and the
 shipped model; plus the HTML/PNG/terminal renderings and the CLI command."""
@@ -9,11 +9,11 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from sentiment_lab.classifier import SentimentClassifier
+from sentiment_lab.inference.classifier import SentimentClassifier
 from sentiment_lab.config import ModelConfig
-from sentiment_lab.errors import InputError, SentimentLabError
-from sentiment_lab.explain import attributions, explain, read_tokens
-from sentiment_lab.explain.internals import layer0_forward
+from sentiment_lab.exceptions import InputError, SentimentLabError
+from sentiment_lab.analysis.explain import attributions, explain, read_tokens
+from sentiment_lab.analysis.explain.internals import layer0_forward
 from sentiment_lab.models import build_model
 from sentiment_lab.models.rnn import CELLS
 
@@ -208,8 +208,8 @@ def test_bad_input(tiny):
 def test_renderings(tiny, tmp_path):
     from rich.console import Console
 
-    from sentiment_lab.explain import render_terminal, save_html, save_png
-    from sentiment_lab.explain.figures import figure
+    from sentiment_lab.analysis.explain import render_terminal, save_html, save_png
+    from sentiment_lab.analysis.explain.figures import figure
 
     e = explain(tiny, "a great film Zorblax but an awful plot")
     console = Console(record=True, width=100)
@@ -253,8 +253,8 @@ def test_cli(tiny_bundle, tmp_path):
 def test_ig_convergence_flag_and_note():
     """A delta that is small next to the logit difference passes; a large one is flagged and
     the terminal/HTML renderings say to raise ig_steps."""
-    from sentiment_lab.explain.core import Explanation
-    from sentiment_lab.explain.render import convergence_note
+    from sentiment_lab.analysis.explain.core import Explanation
+    from sentiment_lab.analysis.explain.render import convergence_note
 
     def make(attr: list[float], delta: float) -> Explanation:
         return Explanation(text="a b", label="positive", score=0.9, tokens=["a", "b"], unknown=[False, False],
@@ -271,7 +271,7 @@ def test_ig_convergence_flag_and_note():
 def test_a_long_text_figure_shows_where_the_attributions_are(tiny):
     """It showed the first 60 of 400 tokens: for a long review, a flat panel without the words
     the terminal named as decisive."""
-    from sentiment_lab.explain.figures import _window, figure
+    from sentiment_lab.analysis.explain.figures import _window, figure
 
     a = [0.01] * 100 + [5.0, -4.0, 3.0] + [0.01] * 20
     start = _window(a, 60)

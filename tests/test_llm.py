@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from sentiment_lab.cli import app
 from sentiment_lab.data import load_table
-from sentiment_lab.llm import LLMClassifier, LLMClient, LLMError, LLMNotConfigured, generate_reviews, write_jsonl
-from sentiment_lab.llm.client import DEFAULT_MISTRAL_MODEL, MISTRAL_BASE_URL
-from sentiment_lab.llm.prompts import AnswerError, parse_answer
+from sentiment_lab.compare.llm import LLMClassifier, LLMClient, LLMError, LLMNotConfigured, generate_reviews, write_jsonl
+from sentiment_lab.compare.llm.client import DEFAULT_MISTRAL_MODEL, MISTRAL_BASE_URL
+from sentiment_lab.compare.llm.prompts import AnswerError, parse_answer
 
 KEY = "sk-test-SECRET-0123456789"
 

@@ -5,17 +5,17 @@ import sys
 
 import torch
 
-from sentiment_lab import mkl_warmup
+from sentiment_lab.models import mkl_warmup
 
 # A fresh interpreter: one split training step of a seed-shaped model, then at once the first
 # sqrt of the process over 640k floats on 2 threads (what Adam's first step does). Prints the
 # largest relative error against float64. `SKIP` leaves the warm-up out (the failure it guards).
 CHILD = """
 import sys, numpy as np, torch
-import sentiment_lab.mkl_warmup as w
+import sentiment_lab.models.mkl_warmup as w
 w._done = SKIP
 from sentiment_lab.config import ModelConfig
-from sentiment_lab.cpu_shards import ShardedStep
+from sentiment_lab.training.cpu_shards import ShardedStep
 from sentiment_lab.models import build_model
 torch.set_num_threads(2)
 rng = np.random.default_rng(0); B, V = 128, 5000

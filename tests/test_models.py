@@ -7,7 +7,7 @@ import torch
 from conftest import TINY_VOCAB, tiny_batch, tiny_model
 from sentiment_lab.config import ModelConfig
 from sentiment_lab.models import REGISTRY, build_model
-from sentiment_lab.text import pad_batch
+from sentiment_lab.text.tokenizer import pad_batch
 
 VARIANTS = [dict(), dict(bidirectional=True), dict(num_layers=2), dict(pooling="max"), dict(pooling="mean"),
             dict(bidirectional=True, pooling="mean", num_layers=2), dict(bidirectional=True, num_layers=3),
@@ -93,7 +93,7 @@ def test_attention_weights_are_a_distribution_over_real_tokens():
 def test_ngram_vectors_see_exactly_the_previous_tokens():
     """Position t's input depends on tokens t-order+1..t only; the opening token is hashed
     with [PAD] before it; the NumPy twin hashes identically."""
-    from sentiment_lab.runtime import ngram_hashes
+    from sentiment_lab.text.ngrams import ngram_hashes
 
     for order in (2, 3):
         model = tiny_model("lstm.v1", ngram_buckets=97, ngram_order=order)
@@ -128,7 +128,8 @@ def test_bag_of_ngrams_counts_each_distinct_ngram_once():
     """The bag term is scale * (sum of the weights of a review's distinct n-grams) / sqrt(their
     number): repeating a phrase or adding padding changes nothing; the NumPy twin hashes and
     sums identically; a reordering changes the bigrams but not the words."""
-    from sentiment_lab.runtime import bag_hashes, bag_logits
+    from sentiment_lab.inference.numpy_backend import bag_logits
+    from sentiment_lab.text.ngrams import bag_hashes
 
     model = tiny_model("lstm.v1", bag_buckets=1009, bag_order=2)
     bag = model.bag
@@ -165,7 +166,7 @@ def test_bag_table_starts_at_zero_and_learns():
 def test_predict_logits_is_independent_of_the_batch_size():
     """Length-sorted batches of any size (0 = the device's default) give each review its own
     logit, in input order."""
-    from sentiment_lab.batching import inference_batch_size, predict_logits
+    from sentiment_lab.text.batching import inference_batch_size, predict_logits
 
     model = tiny_model("lstm.v1", pooling="max")
     rng = np.random.default_rng(4)

@@ -11,13 +11,13 @@ from typer.testing import CliRunner
 
 from sentiment_lab.config import ModelConfig
 from sentiment_lab.models import REGISTRY, build_model
-from sentiment_lab.text import pad_batch
+from sentiment_lab.text.tokenizer import pad_batch
 
 pytest.importorskip("onnxruntime")
 
-from sentiment_lab.classifier import SentimentClassifier, default_bundle  # noqa: E402
-from sentiment_lab.errors import BundleError  # noqa: E402
-from sentiment_lab.onnx_export import PaddedGraph, export_onnx  # noqa: E402
+from sentiment_lab.inference.classifier import SentimentClassifier, default_bundle  # noqa: E402
+from sentiment_lab.exceptions import BundleError  # noqa: E402
+from sentiment_lab.inference.onnx_export import PaddedGraph, export_onnx  # noqa: E402
 
 VARIANTS = [dict(), dict(pooling="max"), dict(pooling="mean"), dict(pooling="attention"), dict(num_layers=2),
             dict(bidirectional=True), dict(bidirectional=True, num_layers=2, pooling="attention"),
@@ -67,8 +67,8 @@ EXPORTED = [("lstm.v1", kw) for kw in VARIANTS] + [(a, kw) for a in ("gru.v1", "
                          ",".join(f"{k}={v}" for k, v in x.items()) or "default")
 def test_onnx_graph_equals_torch(arch, kw, tmp_path):
     """Exported and run by onnxruntime, at batch and time sizes other than the tracing ones."""
-    from sentiment_lab.onnx_export import _export_graph
-    from sentiment_lab.onnx_runtime import OnnxRNN
+    from sentiment_lab.inference.onnx_export import _export_graph
+    from sentiment_lab.inference.onnx_backend import OnnxRNN
 
     model = random_model(arch, **kw)
     _export_graph(model, tmp_path / "m.onnx")
@@ -86,7 +86,7 @@ def bundle_copy(tiny_bundle, tmp_path):
 
 
 def test_export_into_bundle_updates_manifest(bundle_copy):
-    from sentiment_lab.bundle import _sha256, read_meta
+    from sentiment_lab.inference.bundle import _sha256, read_meta
 
     result = export_onnx(bundle_copy, quantize="int8")
     assert result["fp32"]["max_abs_diff"] < 1e-4
@@ -167,7 +167,7 @@ def test_shipped_model_exports_equal(tmp_path):
 
 
 def test_the_shipped_model_without_export_names_a_command_that_works():
-    from sentiment_lab.onnx_runtime import load_onnx
+    from sentiment_lab.inference.onnx_backend import load_onnx
 
     with pytest.raises(BundleError, match=r"run: sentiment-lab export --format onnx --quantize int8 -o DIR, then use -m DIR"):
         load_onnx(default_bundle(), "int8")

@@ -4,7 +4,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sentiment_lab.cli import app
-from sentiment_lab.plots import evaluation_plots, expected_calibration_error, learning_curves
+from sentiment_lab.analysis.plots import evaluation_plots, expected_calibration_error, learning_curves
 
 
 def test_ece_known_values():

@@ -12,9 +12,9 @@ import torch.nn.functional as F
 
 from conftest import interrupt_then_resume, small_training_batch, tiny_config
 from sentiment_lab.config import ModelConfig, load_config
-from sentiment_lab.errors import ConfigError
+from sentiment_lab.exceptions import ConfigError
 from sentiment_lab.models import build_model
-from sentiment_lab.pretrain import LanguageModelHeads, lm_loss, pretrain, sampled_softmax_loss, sampling_log_q
+from sentiment_lab.training.pretrain import LanguageModelHeads, lm_loss, pretrain, sampled_softmax_loss, sampling_log_q
 
 
 def test_sampled_softmax_with_every_word_once_is_the_full_softmax():
@@ -100,7 +100,7 @@ def test_lm_loss_of_a_unidirectional_model_reads_one_direction():
 
 
 def test_training_with_pretraining_is_seeded_resumable_and_timed(tmp_path, corpus_splits):
-    from sentiment_lab.train import fit
+    from sentiment_lab.training.loop import fit
 
     cfg = tiny_config(**{"train.epochs": "3", "train.pretrain_epochs": "2", "model.bidirectional": "true",
                          "model.pooling": "attention", "model.recurrent_dropout": "0.2"})

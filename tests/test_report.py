@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sentiment_lab.report import report
+from sentiment_lab.analysis.report import report
 
 CHROMIUM = Path("/usr/bin/chromium")
 IMG = "data:image/png;base64,"
@@ -100,7 +100,7 @@ def test_report_cli(tiny_run, tmp_path):
 
 
 def test_report_refuses_a_non_run_directory(tmp_path):
-    from sentiment_lab.errors import InputError
+    from sentiment_lab.exceptions import InputError
 
     with pytest.raises(InputError, match="not a run directory"):
         report(tmp_path)
@@ -125,7 +125,7 @@ def test_report_renders_in_headless_chromium(report_file, tmp_path):
 
 
 def test_metrics_table_without_validation_drops_the_column():
-    from sentiment_lab.report import _metrics_table
+    from sentiment_lab.analysis.report import _metrics_table
 
     both = _metrics_table({"val": {"accuracy": 0.8}, "test": {"accuracy": 0.9}})
     assert both["table"]["head"] == ["Metric", "Validation", "Test"] and both["table"]["rows"][0] == ("Accuracy", "0.8000", "0.9000")

@@ -9,8 +9,8 @@ import torch
 
 from sentiment_lab.config import ModelConfig
 from sentiment_lab.models import REGISTRY, build_model
-from sentiment_lab.runtime import NumpyRNN
-from sentiment_lab.text import pad_batch
+from sentiment_lab.inference.numpy_backend import NumpyRNN
+from sentiment_lab.text.tokenizer import pad_batch
 
 VARIANTS = [dict(), dict(pooling="max"), dict(pooling="mean"), dict(pooling="attention"), dict(num_layers=2),
             dict(bidirectional=True), dict(bidirectional=True, num_layers=2, pooling="attention"),
@@ -39,7 +39,7 @@ def test_numpy_equals_torch(arch, kw):
 
 
 def test_classifier_backends_agree(tiny_bundle):
-    from sentiment_lab.classifier import SentimentClassifier
+    from sentiment_lab.inference.classifier import SentimentClassifier
 
     texts = ["good film", "bad bad film", "an utterly forgettable evening"]
     a = SentimentClassifier.from_pretrained(tiny_bundle).predict_proba(texts)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from sentiment_lab.classifier import SentimentClassifier
+from sentiment_lab.inference.classifier import SentimentClassifier
 from sentiment_lab.serve import create_app
 from sentiment_lab.serve import schemas
 
@@ -147,7 +147,7 @@ def test_openapi_docs_and_the_page_are_served(client):
 
 
 def test_explain_agrees_with_predict(client, clf):
-    from sentiment_lab.explain import read_tokens
+    from sentiment_lab.analysis.explain import read_tokens
 
     text = "a great film but awful zorglub"
     ex = client.post("/v1/explain", json={"text": text}).json()

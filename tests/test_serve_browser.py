@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sentiment_lab.classifier import SentimentClassifier
+from sentiment_lab.inference.classifier import SentimentClassifier
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -99,7 +99,7 @@ def analyse(page, text: str) -> None:
 
 @needs_chromium
 def test_page_shows_what_the_python_api_returns(server, browser, clf, tmp_path):
-    from sentiment_lab.explain import explain
+    from sentiment_lab.analysis.explain import explain
 
     base, _ = server
     ctx, page, errors = open_page(browser, base, 1200, 900, "en-US")

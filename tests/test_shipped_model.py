@@ -1,7 +1,7 @@
 """The model shipped inside the package: present, verified, and sensible offline."""
 import json
 
-from sentiment_lab.classifier import SentimentClassifier, default_bundle
+from sentiment_lab.inference.classifier import SentimentClassifier, default_bundle
 
 
 def test_shipped_bundle_loads_and_predicts():

@@ -9,11 +9,11 @@ pytestmark = [pytest.mark.smoke,
 
 
 def test_real_imdb_pipeline(tmp_path):
-    from sentiment_lab.classifier import SentimentClassifier
+    from sentiment_lab.inference.classifier import SentimentClassifier
     from sentiment_lab.config import load_config
     from sentiment_lab.data import load_imdb
-    from sentiment_lab.evaluate import evaluate_bundle
-    from sentiment_lab.train import train
+    from sentiment_lab.analysis.metrics import evaluate_bundle
+    from sentiment_lab.training.loop import train
 
     recs = load_imdb(SHARED_IMDB)
     assert len(recs) == 50_000

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from sentiment_lab.classifier import SentimentClassifier
-from sentiment_lab.errors import DataError, InputError
-from sentiment_lab.streaming import read_chunks, predict_stream
+from sentiment_lab.inference.classifier import SentimentClassifier
+from sentiment_lab.exceptions import DataError, InputError
+from sentiment_lab.inference.streaming import read_chunks, predict_stream
 
 TEXTS = [f"{w} film number {i}" for i, w in enumerate(["a great", "an awful", "a dull", "a wonderful", "a boring",
                                                        "a lovely", "a terrible"] * 3)]  # 21 rows

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from sentiment_lab.errors import InputError
-from sentiment_lab.text import MAX_TEXT_CHARS, PAD_ID, UNK_ID, TextEncoder, check_text, pad_batch, truncate
+from sentiment_lab.exceptions import InputError
+from sentiment_lab.text.tokenizer import MAX_TEXT_CHARS, PAD_ID, UNK_ID, TextEncoder, check_text, pad_batch, truncate
 
 TEXTS = ["This movie is absolutely fantastic and amazing", "Terrible, boring film.<br />I hated it",
          "Un film très réussi", "fantastic fantastic amazing movie"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sentiment_lab import token_cache
-from sentiment_lab.data_plots import review_lengths
-from sentiment_lab.text import TextEncoder
+from sentiment_lab.text import token_cache
+from sentiment_lab.analysis.data_plots import review_lengths
+from sentiment_lab.text.tokenizer import TextEncoder
 
 TEXTS = ["A great film, truly great!", "awful <br /> awful acting and a dull plot that goes on and on and on",
          "...", "Le film était très beau", "zorblax quux " * 30, "ok"]

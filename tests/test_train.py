@@ -4,8 +4,8 @@ import pytest
 from safetensors.torch import load_file
 
 from conftest import interrupt_then_resume, tiny_config
-from sentiment_lab.errors import SentimentLabError
-from sentiment_lab.train import fit
+from sentiment_lab.exceptions import SentimentLabError
+from sentiment_lab.training.loop import fit
 
 
 def test_learns_the_synthetic_task(tiny_run):
@@ -87,7 +87,7 @@ def test_resume_with_ema_equals_uninterrupted(tmp_path, corpus_splits):
 
 def test_ema_starts_as_the_running_mean_then_decays():
     import torch
-    from sentiment_lab.train import ema_multi_avg_fn
+    from sentiment_lab.training.optim import ema_multi_avg_fn
 
     avg = ema_multi_avg_fn(0.9)
     steps = [torch.tensor([float(v)]) for v in (4, 8, 0, 12, 100, 100)]
@@ -103,7 +103,7 @@ def test_ema_starts_as_the_running_mean_then_decays():
 
 
 def test_lr_factor_schedules():
-    from sentiment_lab.train import lr_factor
+    from sentiment_lab.training.optim import lr_factor
 
     assert [lr_factor("constant", s, 10) for s in (0, 5, 9)] == [1.0, 1.0, 1.0]
     assert [lr_factor("linear", s, 10) for s in (0, 5, 9)] == pytest.approx([1.0, 0.5, 0.1])
@@ -152,7 +152,7 @@ def test_refit_without_validation_trains_every_epoch_and_keeps_the_last(tmp_path
 
 
 def test_val_fraction_range_is_checked():
-    from sentiment_lab.errors import ConfigError
+    from sentiment_lab.exceptions import ConfigError
 
     with pytest.raises(ConfigError, match=r"data.val_fraction must be in \[0, 1\)"):
         tiny_config(**{"data.val_fraction": "1.0"})
@@ -163,7 +163,7 @@ def test_val_fraction_range_is_checked():
 def test_repeated_and_leaked_texts_are_reported():
     """A team's export with test reviews that are also training reviews read 99.7% on test."""
     from sentiment_lab.data import Record, Splits
-    from sentiment_lab.train import overlap_report
+    from sentiment_lab.data.checks import overlap_report
 
     train = [Record(f"review {i}", i % 2) for i in range(100)] + [Record("review 3", 1)]
     test = [Record(f"review {i}", i % 2) for i in range(95, 105)]  # 5 of 10 seen in train

@@ -7,11 +7,12 @@ Start here:
     clf("What a great film")                             # {"label": "positive", "score": ...}
     clf.predict_proba(["great", "awful"])                # (N, 2): P(negative), P(positive)
 
-    from sentiment_lab.train import train                # what `sentiment-lab train` runs
-    result = train(load_config("seed", ["data.limit=2000"]), "runs/quick")
+    from sentiment_lab import train, explain
+    result = train(load_config("seed", ["data.limit=2000"]), "runs/quick")   # `sentiment-lab train`
+    explain(clf, "The first half was dull, but the ending was brilliant.")   # attributions, gates
 
-    from sentiment_lab.explain import explain            # attributions, gates, hidden states
-    explain(clf, "The first half was dull, but the ending was brilliant.")
+The package is laid out by stage (docs/architecture.md): data -> text -> models ->
+inference -> analysis -> training -> compare -> serve / cli.
 
 Errors meant for the user derive from `SentimentLabError` (ConfigError, DataError,
 BundleError, InputError) and carry a one-line message. Names are imported lazily so that
@@ -25,24 +26,24 @@ from typing import Any
 __version__ = "0.1.0"
 
 _API = {
-    "SentimentClassifier": "sentiment_lab.classifier",
+    "SentimentClassifier": "sentiment_lab.inference.classifier",
     "Config": "sentiment_lab.config", "DataConfig": "sentiment_lab.config", "TextConfig": "sentiment_lab.config",
     "ModelConfig": "sentiment_lab.config", "TrainConfig": "sentiment_lab.config", "load_config": "sentiment_lab.config",
     "load_imdb": "sentiment_lab.data", "load_splits": "sentiment_lab.data", "load_table": "sentiment_lab.data",
     "make_corpus": "sentiment_lab.data",
-    "compute_metrics": "sentiment_lab.evaluate", "evaluate_bundle": "sentiment_lab.evaluate",
-    "fit": "sentiment_lab.train",  # train() itself: from sentiment_lab.train (the name is the module)
-    "Explanation": "sentiment_lab.explain",  # explain() itself: from sentiment_lab.explain (the name is the subpackage)
-    "save_pretrained": "sentiment_lab.bundle", "load_pretrained": "sentiment_lab.bundle",
-    "get_baseline": "sentiment_lab.baselines", "load_baseline": "sentiment_lab.baselines",
-    "LLMClient": "sentiment_lab.llm", "LLMClassifier": "sentiment_lab.llm", "LLMSettings": "sentiment_lab.llm",
-    "generate_reviews": "sentiment_lab.llm", "run_compare": "sentiment_lab.compare", "build_samples": "sentiment_lab.compare",
-    "build_methods": "sentiment_lab.compare",
-    "embedding_report": "sentiment_lab.embeddings",
-    "analyze_errors": "sentiment_lab.error_analysis",
+    "compute_metrics": "sentiment_lab.analysis.metrics", "evaluate_bundle": "sentiment_lab.analysis.metrics",
+    "fit": "sentiment_lab.training.loop", "train": "sentiment_lab.training.loop", "TrainResult": "sentiment_lab.training.finish",
+    "explain": "sentiment_lab.analysis.explain", "Explanation": "sentiment_lab.analysis.explain",
+    "save_pretrained": "sentiment_lab.inference.bundle", "load_pretrained": "sentiment_lab.inference.bundle",
+    "get_baseline": "sentiment_lab.compare.baselines", "load_baseline": "sentiment_lab.compare.baselines",
+    "LLMClient": "sentiment_lab.compare.llm", "LLMClassifier": "sentiment_lab.compare.llm", "LLMSettings": "sentiment_lab.compare.llm",
+    "generate_reviews": "sentiment_lab.compare.llm", "run_compare": "sentiment_lab.compare.side_by_side", "build_samples": "sentiment_lab.compare.side_by_side",
+    "build_methods": "sentiment_lab.compare.side_by_side",
+    "embedding_report": "sentiment_lab.analysis.embeddings",
+    "analyze_errors": "sentiment_lab.analysis.error_analysis",
     "create_app": "sentiment_lab.serve",
-    "SentimentLabError": "sentiment_lab.errors", "ConfigError": "sentiment_lab.errors",
-    "DataError": "sentiment_lab.errors", "BundleError": "sentiment_lab.errors", "InputError": "sentiment_lab.errors",
+    "SentimentLabError": "sentiment_lab.exceptions", "ConfigError": "sentiment_lab.exceptions",
+    "DataError": "sentiment_lab.exceptions", "BundleError": "sentiment_lab.exceptions", "InputError": "sentiment_lab.exceptions",
 }
 __all__ = sorted(_API) + ["__version__"]
 

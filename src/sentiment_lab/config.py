@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sentiment_lab.errors import ConfigError, require_file
+from sentiment_lab.exceptions import ConfigError, require_file
 
 
 @dataclass

@@ -13,7 +13,7 @@ import os, sys, time
 import numpy as np, torch
 from sentiment_lab.config import load_config
 from sentiment_lab.data import load_splits
-from sentiment_lab.text import TextEncoder
+from sentiment_lab.text.tokenizer import TextEncoder
 
 P = (1_000_003, 2_654_435_761, 40_503, 97_374_611)
 def grams(ids, buckets, order):

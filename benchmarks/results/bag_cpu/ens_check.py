@@ -4,9 +4,9 @@ the repository) and of the bag-of-n-grams term trained alone, summed with weight
 import os, sys, numpy as np, torch
 from sentiment_lab.config import load_config
 from sentiment_lab.data import load_splits
-from sentiment_lab.text import TextEncoder
-from sentiment_lab.classifier import SentimentClassifier
-from sentiment_lab.batching import predict_logits
+from sentiment_lab.text.tokenizer import TextEncoder
+from sentiment_lab.inference.classifier import SentimentClassifier
+from sentiment_lab.text.batching import predict_logits
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))  # benchmarks/
 from ablation_bag_alone import train_bag
 cfg = load_config("best"); cfg.data.path = os.environ["D"]

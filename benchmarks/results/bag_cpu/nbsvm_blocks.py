@@ -6,7 +6,7 @@ split (seed 42): what a linear n-gram model reads on the split `best` is chosen 
 import os, time, numpy as np
 from sentiment_lab.config import load_config
 from sentiment_lab.data import load_splits
-from sentiment_lab.baselines import get_baseline
+from sentiment_lab.compare.baselines import get_baseline
 cfg = load_config("best"); cfg.data.path = os.environ["D"]
 sp = load_splits(cfg.data, seed=42, progress=False)
 for ng in [(1, 2), (1, 3)]:

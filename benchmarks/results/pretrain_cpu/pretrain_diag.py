@@ -9,11 +9,11 @@ import numpy as np, torch
 from sentiment_lab.config import load_config
 from sentiment_lab.data import load_splits
 from sentiment_lab.models import build_model
-from sentiment_lab.text import TextEncoder
-from sentiment_lab.token_cache import encode_with_lengths
-from sentiment_lab.batching import collate
-from sentiment_lab.pretrain import pretrain
-import sentiment_lab.pretrain as P
+from sentiment_lab.text.tokenizer import TextEncoder
+from sentiment_lab.text.token_cache import encode_with_lengths
+from sentiment_lab.text.batching import collate
+from sentiment_lab.training.pretrain import pretrain
+import sentiment_lab.training.pretrain as P
 
 P.ACTIVATION_PENALTY = float(sys.argv[2]) if len(sys.argv) > 2 else P.ACTIVATION_PENALTY
 cfg = load_config("bilstm_attention", [f"data.path={sys.argv[1]}"])

@@ -8,11 +8,11 @@ import hashlib, sys
 import torch
 from torch.optim.swa_utils import AveragedModel
 from sentiment_lab.config import load_config
-from sentiment_lab.cpu_shards import ShardedStep
+from sentiment_lab.training.cpu_shards import ShardedStep
 from sentiment_lab.models import build_model
 
 from race_batch import VOCAB as V, seed_batch
-from sentiment_lab.train import ema_multi_avg_fn
+from sentiment_lab.training.optim import ema_multi_avg_fn
 
 cfg = load_config("seed")
 ids, lens, y = seed_batch()

@@ -5,11 +5,11 @@ sqrt (and other VML ops) on 2 threads, compared with the same ops half a second 
 Prints which ops differed between the two calls and whether each call equals float64 sqrt rounded."""
 import sys, time
 import torch
-import sentiment_lab.mkl_warmup as w
+import sentiment_lab.models.mkl_warmup as w
 if "skip" in sys.argv:
     w._done = True  # the warm-up then does nothing
 from sentiment_lab.config import load_config
-from sentiment_lab.cpu_shards import ShardedStep
+from sentiment_lab.training.cpu_shards import ShardedStep
 from sentiment_lab.models import build_model
 
 from race_batch import VOCAB as V, seed_batch

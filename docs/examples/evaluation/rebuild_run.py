@@ -19,12 +19,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sentiment_lab.batching import predict_logits
-from sentiment_lab.classifier import SentimentClassifier, default_bundle
+from sentiment_lab.text.batching import predict_logits
+from sentiment_lab.inference.classifier import SentimentClassifier, default_bundle
 from sentiment_lab.data import load_imdb
-from sentiment_lab.evaluate import compute_metrics
-from sentiment_lab.token_cache import encode_with_lengths
-from sentiment_lab.train import _write_predictions
+from sentiment_lab.analysis.metrics import compute_metrics
+from sentiment_lab.text.token_cache import encode_with_lengths
+from sentiment_lab.training.finish import write_predictions as _write_predictions
 
 
 def main(data: str, run: Path) -> None:

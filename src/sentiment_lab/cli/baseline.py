@@ -11,7 +11,7 @@ import typer
 
 from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, model_option, pick_model, user_errors
-from sentiment_lab.errors import ConfigError, InputError
+from sentiment_lab.exceptions import ConfigError, InputError
 
 baseline_app = typer.Typer(no_args_is_help=True, help="Train, evaluate and use the non-recurrent baselines.")
 app.add_typer(baseline_app, name="baseline", rich_help_panel=panel("baseline"))
@@ -66,11 +66,11 @@ def train(
     output: Path = typer.Option(..., "--output", "-o", help="Directory to save the fitted baseline in."),
 ) -> None:
     """Fit a baseline on the training split, evaluate it on the test split, save it."""
-    from sentiment_lab.atomic import check_dir_target
-    from sentiment_lab.baselines import get_baseline
-    from sentiment_lab.baselines.base import META
+    from sentiment_lab.fileio import check_dir_target
+    from sentiment_lab.compare.baselines import get_baseline
+    from sentiment_lab.compare.baselines.base import META
     from sentiment_lab.cli.evaluate import metrics_tables
-    from sentiment_lab.evaluate import compute_metrics
+    from sentiment_lab.analysis.metrics import compute_metrics
 
     check_dir_target(output, META)  # before the fit, not after it: never replaces other files
     clf = get_baseline(name, **parse_params(param or []))
@@ -115,10 +115,10 @@ def evaluate(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write metrics as JSON here."),
 ) -> None:
     """The same metrics as `sentiment-lab evaluate`, for a saved baseline."""
-    from sentiment_lab.atomic import check_target, write_json
-    from sentiment_lab.baselines import load_baseline
+    from sentiment_lab.fileio import check_target, write_json
+    from sentiment_lab.compare.baselines import load_baseline
     from sentiment_lab.cli.evaluate import metrics_tables
-    from sentiment_lab.evaluate import compute_metrics
+    from sentiment_lab.analysis.metrics import compute_metrics
 
     if output is not None:
         check_target(output, parent=False)  # a folder named like the output fails before the work
@@ -143,8 +143,8 @@ def predict(
     model: Optional[Path] = model_option("A saved baseline.", metavar="DIRECTORY"),
 ) -> None:
     """Label, confidence (score) and P(positive) for each text, one JSON object per line."""
-    from sentiment_lab.baselines import load_baseline
-    from sentiment_lab.text import check_texts
+    from sentiment_lab.compare.baselines import load_baseline
+    from sentiment_lab.text.tokenizer import check_texts
 
     if model is None or Path(args[0]).is_dir():  # DIRECTORY TEXT...: the first argument names the baseline
         if len(args) < 2:

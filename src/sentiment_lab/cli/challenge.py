@@ -22,9 +22,9 @@ def challenge(
     show_failures: int = typer.Option(20, "--failures", help="How many failures to list."),
 ) -> None:
     """Accuracy per capability (negation, contrast, sarcasm, typos, ...) and the failures."""
-    from sentiment_lab.atomic import check_target, write_json
-    from sentiment_lab.challenge import load_suite, run_challenge
-    from sentiment_lab.classifier import SentimentClassifier
+    from sentiment_lab.fileio import check_target, write_json
+    from sentiment_lab.analysis.challenge import load_suite, run_challenge
+    from sentiment_lab.inference.classifier import SentimentClassifier
 
     if output is not None:
         check_target(output, parent=False)  # a folder named like the output fails before the work

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from sentiment_lab.errors import InputError, SentimentLabError
+from sentiment_lab.exceptions import InputError, SentimentLabError
 
 
 class LogConsole(Console):

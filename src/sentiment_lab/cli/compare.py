@@ -11,7 +11,7 @@ from rich.table import Table
 from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, model_option, user_errors
 from sentiment_lab.cli.generate import PROVIDER_HELP, llm_settings, usage_line
-from sentiment_lab.errors import ConfigError
+from sentiment_lab.exceptions import ConfigError
 
 
 def _rich(title: str, table: list[list[str]]) -> Table:
@@ -25,7 +25,7 @@ def _rich(title: str, table: list[list[str]]) -> Table:
 
 
 def _baseline_dirs(specs: list[str]) -> dict[str, str]:
-    from sentiment_lab.errors import ConfigError
+    from sentiment_lab.exceptions import ConfigError
 
     out = {}
     for spec in specs:
@@ -78,8 +78,8 @@ def compare(
     output: Path = typer.Option(Path("runs/compare"), "--output", "-o", help="Directory for compare.json/.md and CSV tables."),
 ) -> None:
     """RNN vs lexicon, TF-IDF, NBSVM, sentence embeddings and LLMs on the same texts."""
-    from sentiment_lab.compare import build_methods, build_samples, run_compare, write_outputs
-    from sentiment_lab.text import check_text
+    from sentiment_lab.compare.side_by_side import build_methods, build_samples, run_compare, write_outputs
+    from sentiment_lab.text.tokenizer import check_text
 
     names = [m.strip() for m in methods.split(",") if m.strip()]
     if not names:
@@ -95,7 +95,7 @@ def compare(
     found, skipped, notes = build_methods(names, model, _baseline_dirs(baseline or []), train, train_limit, seed,
                                           settings, k_shot)
     if not found:
-        from sentiment_lab.errors import SentimentLabError
+        from sentiment_lab.exceptions import SentimentLabError
 
         raise SentimentLabError("no method could run: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
     with console.status("predicting..."):
@@ -113,7 +113,7 @@ def compare(
 
 
 def _print(result: dict) -> None:
-    from sentiment_lab.compare import agreement_table, groups_table, metrics_table, sentence_table
+    from sentiment_lab.compare.side_by_side import agreement_table, groups_table, metrics_table, sentence_table
 
     for m in result["methods"]:
         console.print(f"[bold]{escape(m)}[/bold]: {escape(result['notes'].get(m, ''))}", highlight=False)

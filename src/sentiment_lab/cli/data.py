@@ -10,7 +10,7 @@ from rich.table import Table
 from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, model_option, user_errors
 from sentiment_lab.cli.train import TABLES
-from sentiment_lab.errors import ConfigError
+from sentiment_lab.exceptions import ConfigError
 
 
 def _load(data: Optional[str], test_data: Optional[str], text_column: str, label_column: str,
@@ -47,11 +47,11 @@ def data_plots(
     Review length histogram (with MAX_LEN and the share truncated), labels per split and the
     vocabulary coverage curve (notebook's 5,000 words and the model's size marked), as PNG and
     SVG, plus data_summary.json."""
-    from sentiment_lab.atomic import write_json
-    from sentiment_lab.bundle import load_parts
-    from sentiment_lab.classifier import default_bundle
+    from sentiment_lab.fileio import write_json
+    from sentiment_lab.inference.bundle import load_parts
+    from sentiment_lab.inference.bundle import default_bundle
     from sentiment_lab.data import split_train_val, subsample
-    from sentiment_lab.data_plots import data_plots as make_plots
+    from sentiment_lab.analysis.data_plots import data_plots as make_plots
 
     if unit not in ("tokens", "words"):
         raise ConfigError(f"--unit must be tokens or words, got {unit!r}")

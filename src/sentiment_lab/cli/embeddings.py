@@ -11,7 +11,7 @@ from rich.table import Table
 
 from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, model_option, pick_model, user_errors
-from sentiment_lab.errors import ConfigError
+from sentiment_lab.exceptions import ConfigError
 
 
 @app.command(rich_help_panel=panel("embeddings"))
@@ -33,7 +33,7 @@ def embeddings(
     Map of word embeddings coloured by group (PNG + SVG), nearest neighbours over the whole
     vocabulary (table + neighbours.json), missing words, and vectors.tsv + metadata.tsv for
     https://projector.tensorflow.org."""
-    from sentiment_lab.embeddings import METHODS, embedding_report, parse_words
+    from sentiment_lab.analysis.embeddings import METHODS, embedding_report, parse_words
 
     if method not in METHODS:
         raise ConfigError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, model_option, pick_model, user_errors
-from sentiment_lab.errors import ConfigError
+from sentiment_lab.exceptions import ConfigError
 
 
 def _run_records(run_dir: Path, data: Optional[str], text_column: str, label_column: str,
@@ -54,10 +54,10 @@ def errors(
     Most confident false positives and false negatives (shortened text, top tokens by
     Integrated Gradients), error rates by review length and by star rating (tables, bar chart),
     errors.csv, errors.json and errors.html with coloured tokens."""
-    from sentiment_lab.classifier import SentimentClassifier
+    from sentiment_lab.inference.classifier import SentimentClassifier
     from sentiment_lab.cli.evaluate import load_records
     from sentiment_lab.data import subsample
-    from sentiment_lab.error_analysis import analyze_errors, predictions_from_run, shorten, write_report
+    from sentiment_lab.analysis.error_analysis import analyze_errors, predictions_from_run, shorten, write_report
 
     path = pick_model(path, model)
     if examples < 0 or (limit is not None and limit < 1):

@@ -63,11 +63,11 @@ def evaluate(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write metrics as JSON here."),
 ) -> None:
     """Accuracy, loss, precision/recall/F1, ROC-AUC, confusion matrix, classification report."""
-    from sentiment_lab.atomic import check_target, write_json
-    from sentiment_lab.bundle import read_meta
-    from sentiment_lab.classifier import default_bundle
-    from sentiment_lab.errors import ConfigError
-    from sentiment_lab.evaluate import evaluate_bundle
+    from sentiment_lab.fileio import check_target, write_json
+    from sentiment_lab.inference.bundle import read_meta
+    from sentiment_lab.inference.bundle import default_bundle
+    from sentiment_lab.exceptions import ConfigError
+    from sentiment_lab.analysis.metrics import evaluate_bundle
 
     bundle = pick_model(bundle, model)
     if output is not None:

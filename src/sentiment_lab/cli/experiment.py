@@ -31,7 +31,7 @@ def experiment(
 
     The tables cover every finished run in --out, so several commands (other presets, other
     grids) can fill one experiment directory."""
-    from sentiment_lab.experiment import plan, run_experiment
+    from sentiment_lab.training.experiment import plan, run_experiment
 
     common = list(sets)
     if data is not None:

@@ -11,7 +11,7 @@ import typer
 
 from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, err_console, model_option, pick_model, user_errors
-from sentiment_lab.errors import InputError
+from sentiment_lab.exceptions import InputError
 
 
 def _split_args(args: list[str], model: Optional[Path] = None) -> tuple[Path | None, str]:
@@ -51,10 +51,10 @@ def explain(
 
     Token attributions (Integrated Gradients, occlusion), the running prediction, and the
     RNN's gates and hidden states; writes explain.html and explain.png."""
-    from sentiment_lab.classifier import SentimentClassifier
-    from sentiment_lab.explain import explain as explain_text
-    from sentiment_lab.explain.figures import save_png
-    from sentiment_lab.explain.render import render_terminal, save_html
+    from sentiment_lab.inference.classifier import SentimentClassifier
+    from sentiment_lab.analysis.explain import explain as explain_text
+    from sentiment_lab.analysis.explain.figures import save_png
+    from sentiment_lab.analysis.explain.render import render_terminal, save_html
 
     bundle, text = _split_args(args, model)
     if not text.strip():

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, model_option, pick_model, user_errors
-from sentiment_lab.errors import InputError
+from sentiment_lab.exceptions import InputError
 
 
 @app.command(rich_help_panel=panel("export"))
@@ -32,7 +32,7 @@ def export(
     backend="auto"."""
     if format != "onnx":
         raise InputError(f"--format must be onnx, not {format!r}")
-    from sentiment_lab.onnx_export import export_onnx
+    from sentiment_lab.inference.onnx_export import export_onnx
 
     result = export_onnx(pick_model(bundle, model), output, quantize)
     table = Table()

@@ -21,7 +21,7 @@ def llm_settings(provider: Optional[str], base_url: Optional[str], model: Option
                  timeout: float, max_retries: int, concurrency: int, price_in: Optional[float],
                  price_out: Optional[float], cache_dir: Optional[Path], no_cache: bool, json_mode: bool = True):
     """Settings from CLI options; a --base-url alone means an OpenAI-compatible server."""
-    from sentiment_lab.llm import LLMSettings
+    from sentiment_lab.compare.llm import LLMSettings
 
     provider = provider or ("openai" if base_url else "mistral")
     return LLMSettings(provider=provider, model=model, base_url=base_url, api_key_env=api_key_env, timeout=timeout,
@@ -59,7 +59,7 @@ def generate(
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the answer cache."),
 ) -> None:
     """Write synthetic reviews with an LLM (Mistral or any OpenAI-compatible server) to JSONL."""
-    from sentiment_lab.llm import LLMClient, generate_reviews, write_jsonl
+    from sentiment_lab.compare.llm import LLMClient, generate_reviews, write_jsonl
 
     client = LLMClient(llm_settings(provider, base_url, model, api_key_env, timeout, max_retries, concurrency,
                                     price_in, price_out, cache_dir, no_cache))

@@ -7,7 +7,7 @@ import typer
 
 from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, user_errors
-from sentiment_lab.errors import InputError
+from sentiment_lab.exceptions import InputError
 
 
 @app.command(rich_help_panel=panel("plot"))
@@ -17,7 +17,7 @@ def plot(run_dir: Path = typer.Argument(..., help="A run directory written by `s
 
     Learning curves and, when the run was tested, confusion matrix, ROC, PR, reliability
     diagram, accuracy by length and by rating."""
-    from sentiment_lab.plots import plot_run
+    from sentiment_lab.analysis.plots import plot_run
 
     if not (run_dir / "history.json").is_file():
         raise InputError(f"{run_dir} is not a run directory: history.json is missing")

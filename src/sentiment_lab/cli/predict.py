@@ -11,13 +11,13 @@ from rich.table import Table
 
 from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, err_console, model_option, user_errors
-from sentiment_lab.errors import InputError
+from sentiment_lab.exceptions import InputError
 
 
 def _row(clf, text: str) -> dict:
     """What the web API's /v1/predict answers: label, score (the confidence in that label),
     p_positive (P(positive)) and the unknown words."""
-    from sentiment_lab.text import check_text
+    from sentiment_lab.text.tokenizer import check_text
 
     p = float(clf.predict_proba([check_text(text)])[0, 1])
     return {"label": clf.labels[int(p >= 0.5)], "score": max(p, 1 - p), "p_positive": p,
@@ -30,7 +30,7 @@ def predict_file(clf, input: Path, output: Optional[Path], text_column: str, chu
     resumable, the output appearing only when complete."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    from sentiment_lab.streaming import predict_stream
+    from sentiment_lab.inference.streaming import predict_stream
 
     bar = Progress(TextColumn("[bold]predict"), BarColumn(), TextColumn("{task.fields[rows]:,} rows"),
                    TimeElapsedColumn(), TimeRemainingColumn(), console=err_console, transient=True,
@@ -92,7 +92,7 @@ def predict(
 
     --json prints what the web API answers: label, score (the confidence in the label),
     p_positive (P(positive)) and unknown_words."""
-    from sentiment_lab.classifier import BACKENDS, SentimentClassifier
+    from sentiment_lab.inference.classifier import BACKENDS, SentimentClassifier
 
     if not texts and input is None and not interactive_:
         raise InputError("give texts, --input FILE or --interactive")

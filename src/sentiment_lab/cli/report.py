@@ -27,9 +27,9 @@ def report(
 
     Data statistics, learning curves, metrics, confusion matrix, calibration, embedding map,
     errors, challenge results and the model card, with every figure embedded."""
-    from sentiment_lab.atomic import check_target
+    from sentiment_lab.fileio import check_target
     from sentiment_lab.cli.evaluate import load_records
-    from sentiment_lab.report import report as build
+    from sentiment_lab.analysis.report import report as build
 
     if output is not None:
         check_target(output, parent=False)  # a folder named like the output fails before the work

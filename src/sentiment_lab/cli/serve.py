@@ -10,7 +10,7 @@ import typer
 
 from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import err_console, model_option, pick_model, user_errors
-from sentiment_lab.errors import SentimentLabError
+from sentiment_lab.exceptions import SentimentLabError
 
 
 def check_port(host: str, port: int) -> None:
@@ -47,8 +47,8 @@ def serve(
     """Serve predictions and explanations: REST API under /v1 (docs at /docs) and a web page at /."""
     import uvicorn
 
-    from sentiment_lab.bundle import read_meta
-    from sentiment_lab.classifier import default_bundle
+    from sentiment_lab.inference.bundle import read_meta
+    from sentiment_lab.inference.bundle import default_bundle
     from sentiment_lab.serve import create_app
     from sentiment_lab.serve.engine import SERVE_BACKENDS
 
@@ -58,7 +58,7 @@ def serve(
     path = bundle if bundle is not None else default_bundle()
     read_meta(path)  # a missing or altered bundle: one line, now, not a traceback from the lifespan
     if backend == "onnx":
-        from sentiment_lab.onnx_runtime import exported_file, onnxruntime_available
+        from sentiment_lab.inference.onnx_backend import exported_file, onnxruntime_available
 
         if not onnxruntime_available() or exported_file(path) is None:
             raise SentimentLabError(f"--backend onnx needs onnxruntime and a model.onnx in {path} "

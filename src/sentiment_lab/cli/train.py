@@ -8,7 +8,7 @@ import typer
 
 from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, err_console, user_errors
-from sentiment_lab.errors import ConfigError
+from sentiment_lab.exceptions import ConfigError
 
 TABLES = (".csv", ".tsv", ".jsonl", ".json", ".parquet", ".pq")
 
@@ -56,7 +56,7 @@ def train(
 ) -> None:
     """Train a model; writes config, tokenizer, checkpoint, history, metrics and a bundle."""
     from sentiment_lab.config import load_config
-    from sentiment_lab.train import train as run_train
+    from sentiment_lab.training.loop import train as run_train
 
     overrides = parse_overrides(ctx.args, sets)
     if data is not None:
@@ -83,7 +83,7 @@ def train(
     # progress bars only on a terminal: in a log file they are noise (the epoch lines say it all)
     result = run_train(cfg, out, resume=resume is not None, progress=progress and err_console.is_terminal,
                        console=err_console)
-    from sentiment_lab.distributed import launched_rank
+    from sentiment_lab.training.distributed import launched_rank
 
     if launched_rank() != 0:  # torchrun: the other ranks hold no metrics; rank 0 reports
         return

@@ -13,7 +13,7 @@ from sentiment_lab.data.imdb import download, load_imdb
 from sentiment_lab.data.records import Record
 from sentiment_lab.data.synthetic import make_corpus
 from sentiment_lab.data.tabular import load_table, read_table
-from sentiment_lab.errors import ConfigError, DataError
+from sentiment_lab.exceptions import ConfigError, DataError
 
 __all__ = ["Record", "Splits", "download", "load_imdb", "load_table", "read_table", "make_corpus",
            "load_splits", "split_train_val", "subsample"]

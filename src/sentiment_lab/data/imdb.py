@@ -17,9 +17,9 @@ import urllib.request
 import zlib
 from pathlib import Path
 
-from sentiment_lab.atomic import replacing
+from sentiment_lab.fileio import replacing
 from sentiment_lab.data.records import Record
-from sentiment_lab.errors import DataError
+from sentiment_lab.exceptions import DataError
 
 URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 SHA256 = "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"

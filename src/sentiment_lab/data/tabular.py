@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from sentiment_lab.data.records import Record
-from sentiment_lab.errors import DataError, require_file
+from sentiment_lab.exceptions import DataError, require_file
 
 POSITIVE = {"1", "pos", "positive", "true", "yes"}
 NEGATIVE = {"0", "neg", "negative", "false", "no"}

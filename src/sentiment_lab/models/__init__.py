@@ -7,8 +7,8 @@ from typing import Callable
 from torch import nn
 
 from sentiment_lab.config import ModelConfig
-from sentiment_lab.errors import ConfigError
-from sentiment_lab.mkl_warmup import warm_up_vml
+from sentiment_lab.exceptions import ConfigError
+from sentiment_lab.models.mkl_warmup import warm_up_vml
 from sentiment_lab.models.rnn import RNNClassifier
 
 warm_up_vml()  # before any model runs on several threads (mkl_warmup.py)

@@ -27,7 +27,7 @@ from torch.func import functional_call
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from sentiment_lab.config import ModelConfig
-from sentiment_lab.runtime import NGRAM_PRIMES
+from sentiment_lab.text.ngrams import NGRAM_PRIMES
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
@@ -83,7 +83,7 @@ def _template(cell: str, input_size: int, hidden: int, layers: int, bidirectiona
 def ngram_hashes(ids: torch.Tensor, buckets: int, order: int) -> torch.Tensor:
     """Bucket ids (B, T, order - 1): the bigram (and trigram) ending at each step; the steps
     before the first token count as [PAD] (id 0), so the opening word has its own. The torch
-    twin of runtime.ngram_hashes (same primes), used by both n-gram modules below."""
+    twin of text.ngrams.ngram_hashes (same primes), used by both n-gram modules below."""
     p = NGRAM_PRIMES
     prev = nn.functional.pad(ids, (1, 0))[:, :-1]
     h2 = ids * p[0] + prev * p[1]
@@ -133,7 +133,7 @@ class BagOfNgrams(nn.Module):
     Presence, not counts (NBSVM's binarisation), scaled by 1/sqrt(number of distinct n-grams)
     so long and short reviews give logits of one size; `scale` multiplies the stored weights so
     that Adam, whose steps do not depend on the gradient's size, moves them faster than the
-    network's. The table starts at zero. The hash is runtime.bag_hashes's, in torch.
+    network's. The table starts at zero. The hash is text.ngrams.bag_hashes's, in torch.
     """
 
     def __init__(self, buckets: int, order: int, scale: float) -> None:

@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sentiment_lab.classifier import SentimentClassifier, default_bundle
+from sentiment_lab.inference.classifier import SentimentClassifier, default_bundle
 
 SERVE_BACKENDS = ("auto", "numpy", "torch", "onnx")
 SMALL_BATCH = 2  # auto: NumPy up to this many texts, PyTorch above (measured crossover)
@@ -67,7 +67,7 @@ class Engine:
 
     def explain(self, text: str, ig_steps: int = 32, internals: bool = False) -> dict[str, Any]:
         """explain() on the private PyTorch copy (loaded on first use, on the explain thread)."""
-        from sentiment_lab.explain import explain  # lazy: Captum is only needed here
+        from sentiment_lab.analysis.explain import explain  # lazy: Captum is only needed here
 
         if self._explainer is None:
             self._explainer = SentimentClassifier.from_pretrained(self.path, backend="torch")

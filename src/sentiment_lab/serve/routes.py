@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from pydantic_core import PydanticCustomError
 
-from sentiment_lab.errors import SentimentLabError
+from sentiment_lab.exceptions import SentimentLabError
 from sentiment_lab.serve import schemas as s
 from sentiment_lab.serve.batcher import MicroBatcher, Overloaded
 from sentiment_lab.serve.engine import Engine

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from sentiment_lab.text import is_unicode
+from sentiment_lab.text.tokenizer import is_unicode
 
 MAX_TEXT_CHARS = 20_000  # a long review is ~13,000 characters; the model reads 400 tokens at most
 MAX_BATCH = 256  # texts in one /v1/predict request

@@ -19,14 +19,14 @@ def splits_for(seed: int):
 
 
 if sys.argv[1] == "train":
-    from sentiment_lab.train import fit
+    from sentiment_lab.training.loop import fit
 
     seed = int(sys.argv[2])
     cfg, splits = splits_for(seed)
     splits.test = []  # validation is all this probe reads
     fit(cfg, splits, HERE / f"run{seed}", progress=False)
 else:
-    from sentiment_lab.classifier import SentimentClassifier
+    from sentiment_lab.inference.classifier import SentimentClassifier
 
     _, splits = splits_for(42)
     texts, y = [r.text for r in splits.val], np.array([r.label for r in splits.val])

@@ -1,9 +1,0 @@
-"""Large language models as sentiment classifiers and review writers, through one client
-for Mistral's API and any OpenAI-compatible server (see client.py)."""
-from sentiment_lab.llm.cache import AnswerCache
-from sentiment_lab.llm.classify import LLMClassifier
-from sentiment_lab.llm.client import LLMClient, LLMError, LLMNotConfigured, LLMSettings, Usage
-from sentiment_lab.llm.generate import generate_reviews, write_jsonl
-
-__all__ = ["AnswerCache", "LLMClassifier", "LLMClient", "LLMError", "LLMNotConfigured", "LLMSettings", "Usage",
-           "generate_reviews", "write_jsonl"]

@@ -1,0 +1,2 @@
+"""Text to token ids: normalization and the tokenizer, augmentation, length-bucketed batches,
+the token-id cache."""

@@ -1,0 +1,87 @@
+"""What survives an interrupted run: after each epoch the model, optimiser, weight average,
+best weights and loop state are written to a temporary folder and swapped in atomically
+(`sentiment-lab train --resume RUN_DIR` continues from there, identically)."""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from torch.optim.swa_utils import AveragedModel
+
+from sentiment_lab.fileio import replacing, write_json
+
+
+@dataclass
+class TrainState:
+    """The loop's state between epochs: what a checkpoint holds besides tensors."""
+    history: list[dict] = field(default_factory=list)
+    best: dict = field(default_factory=lambda: {"val_loss": math.inf, "epoch": 0})
+    best_state: dict[str, torch.Tensor] | None = None  # the kept weights of the best epoch, on CPU
+    start_epoch: int = 1
+    step: int = 0  # optimizer steps taken
+    rng: np.random.Generator = field(default_factory=np.random.default_rng)
+
+
+def _cpu(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
+
+
+def save_checkpoint(ckdir: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, state: TrainState,
+                    epoch: int, numpy_seed: int, ema: AveragedModel | None = None) -> None:
+    """The state after a finished epoch, written to a temp dir and swapped in atomically."""
+    tmp = ckdir.with_name(ckdir.name + ".tmp")
+    tmp.mkdir(parents=True, exist_ok=True)
+    save_file(_cpu(model), str(tmp / "model.safetensors"))
+    osd = opt.state_dict()
+    tensors = {f"{i}.{k}": v.detach().cpu().contiguous().reshape(v.shape)
+               for i, s in osd["state"].items() for k, v in s.items() if torch.is_tensor(v)}
+    save_file(tensors, str(tmp / "optimizer.safetensors"))
+    if state.best_state is not None:
+        save_file(state.best_state, str(tmp / "best.safetensors"))
+    if ema is not None:
+        save_file(_cpu(ema), str(tmp / "ema.safetensors"))
+    write_json(tmp / "state.json", {"epoch": epoch, "step": state.step, "history": state.history, "best": state.best,
+                                    "numpy_seed": numpy_seed, "param_groups": osd["param_groups"],
+                                    "torch_rng": torch.get_rng_state().tolist()})
+    if ckdir.exists():
+        old = ckdir.with_name(ckdir.name + ".old")
+        ckdir.rename(old)
+        tmp.rename(ckdir)
+        shutil.rmtree(old)
+    else:
+        tmp.rename(ckdir)
+
+
+def load_checkpoint(ckdir: Path, model: torch.nn.Module, opt: torch.optim.Optimizer,
+                    ema: AveragedModel | None = None) -> TrainState:
+    """Restore the tensors in place (model, optimiser, average, torch's RNG); return the loop state."""
+    model.load_state_dict(load_file(str(ckdir / "model.safetensors")))
+    if ema is not None:
+        ema.load_state_dict(load_file(str(ckdir / "ema.safetensors")))
+    saved = json.loads((ckdir / "state.json").read_text())
+    opt_state: dict[int, dict[str, torch.Tensor]] = {}
+    for key, value in load_file(str(ckdir / "optimizer.safetensors")).items():
+        i, k = key.split(".", 1)
+        opt_state.setdefault(int(i), {})[k] = value
+    opt.load_state_dict({"state": opt_state, "param_groups": saved["param_groups"]})
+    torch.set_rng_state(torch.tensor(saved["torch_rng"], dtype=torch.uint8))
+    best = ckdir / "best.safetensors"
+    return TrainState(saved["history"], saved["best"], load_file(str(best)) if best.exists() else None,
+                      saved["epoch"] + 1, saved["step"], np.random.default_rng(saved["numpy_seed"]))
+
+
+def write_history(run_dir: Path, history: list[dict]) -> None:
+    """history.json and history.csv: one row per epoch (losses, accuracies, timings)."""
+    write_json(run_dir / "history.json", history)
+    if history:
+        with replacing(run_dir / "history.csv") as tmp, open(tmp, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(history[0]))
+            w.writeheader()
+            w.writerows(history)
