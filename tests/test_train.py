@@ -46,6 +46,27 @@ def test_resume_equals_uninterrupted(tmp_path, corpus_splits):
     assert all((a[k] == b[k]).all() for k in a)
 
 
+def test_resume_training_reads_the_run_folder_alone(tmp_path):
+    """resume_training(run_dir) (what `train --resume` runs) needs nothing but the folder: it
+    reloads the run's config and data and ends where the uninterrupted run ends."""
+    from sentiment_lab import train
+    from sentiment_lab.data import load_splits
+    from sentiment_lab.training.loop import resume_training
+
+    cfg = tiny_config(**{"train.epochs": "2"})
+    full = train(cfg, tmp_path / "full", progress=False)
+
+    def stop(row):
+        raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        fit(cfg, load_splits(cfg.data, seed=cfg.train.seed, progress=False), tmp_path / "cut", progress=False,
+            on_epoch=stop)
+    resumed = resume_training(tmp_path / "cut", progress=False)
+    assert [h["train_loss"] for h in resumed.history] == [h["train_loss"] for h in full.history]
+    with pytest.raises(SentimentLabError, match="nothing to resume"):
+        resume_training(tmp_path / "empty")
+
+
 def test_resume_needs_a_checkpoint(tmp_path, corpus_splits):
     with pytest.raises(SentimentLabError, match="nothing to resume"):
         fit(tiny_config(), corpus_splits, tmp_path, resume=True, progress=False)

@@ -32,7 +32,7 @@ _API = {
     "load_imdb": "sentiment_lab.data", "load_splits": "sentiment_lab.data", "load_table": "sentiment_lab.data",
     "make_corpus": "sentiment_lab.data",
     "compute_metrics": "sentiment_lab.analysis.metrics", "evaluate_bundle": "sentiment_lab.analysis.metrics",
-    "fit": "sentiment_lab.training.loop", "train": "sentiment_lab.training.loop", "TrainResult": "sentiment_lab.training.finish",
+    "fit": "sentiment_lab.training.loop", "train": "sentiment_lab.training.loop", "resume_training": "sentiment_lab.training.loop", "TrainResult": "sentiment_lab.training.finish",
     "explain": "sentiment_lab.analysis.explain", "Explanation": "sentiment_lab.analysis.explain",
     "save_pretrained": "sentiment_lab.inference.bundle", "load_pretrained": "sentiment_lab.inference.bundle",
     "get_baseline": "sentiment_lab.compare.baselines", "load_baseline": "sentiment_lab.compare.baselines",

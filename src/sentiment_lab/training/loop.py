@@ -14,6 +14,7 @@ threads: steps.py) and the weight average (optim.WeightAverage) have one interfa
 """
 from __future__ import annotations
 
+import json
 import math
 import random
 import time
@@ -134,8 +135,6 @@ def prepare_data(run: Run, splits: Splits) -> tuple[TextEncoder, RunData]:
     token ids of train and val, cached on disk for later runs (token_cache.py)."""
     cfg, tx = run.cfg, run.cfg.text
     if run.resume:
-        import json
-
         if json.loads((run.run_dir / "config.json").read_text()) != cfg.to_dict():
             raise SentimentLabError(f"{run.run_dir} was started with another config; resume with the same settings")
         encoder = TextEncoder.load(run.run_dir / "tokenizer.json", tx.max_len, tx.truncation)
@@ -338,3 +337,14 @@ def train(cfg: Config, run_dir: str | Path, resume: bool = False, progress: bool
     for line in overlap_report(splits):
         console.log(line)
     return fit(cfg, splits, run_dir, resume=resume, progress=progress, console=console)
+
+
+def resume_training(run_dir: str | Path, progress: bool = True, console: Console | None = None) -> TrainResult:
+    """Continue an interrupted run with the settings it was started with (its config.json), from
+    its last finished epoch: what `sentiment-lab train --resume RUN_DIR` runs."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.json").is_file():
+        raise ConfigError(f"nothing to resume in {run_dir}: no config.json")
+    cfg = Config.from_dict(json.loads((run_dir / "config.json").read_text()))
+    return train(cfg, run_dir, resume=True, progress=progress, console=console)
+
