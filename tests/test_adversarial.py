@@ -154,7 +154,7 @@ def test_split_batch_takes_the_same_adversarial_step(kw, step_kw, monkeypatch):
 # How far 3 epochs (30 steps) of the split run may drift from the unsplit one, by setting. Each
 # step is checked against exact arithmetic above; over a run the two runs' rounding differences
 # are carried forward by training, and VAT's power iteration amplifies them (its direction
-# differences two nearly equal predictions: benchmarks/probe_shard_drift.py). Measured at the
+# differences two nearly equal predictions: benchmarks/probes/shard_drift_cpu/probe_shard_drift.py). Measured at the
 # third epoch (benchmarks/results/shard_drift_cpu/results.json; AMD from issue 28):
 #   adversarial: Xeon 4.0e-8, Xeon with AVX2 kernels forced 4.0e-8, AMD EPYC (AVX-512) < 1e-4;
 #   virtual:     Xeon 5.4e-9, Xeon with AVX2 kernels forced 4.2e-6, AMD EPYC 2.9e-4 (5 of 5 runs).
