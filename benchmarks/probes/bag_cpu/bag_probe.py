@@ -3,7 +3,7 @@ preset's token ids, trained alone with the preset's optimiser (Adam 0.002 decaye
 epochs, batch 128, seed 42) on its blocks validation split; prints validation accuracy per epoch.
 Same hash as models.rnn.BagOfNgrams (words: id * p2 + 3 * p3; bigrams: NgramEmbedding's).
 
-    D=../shared/data/imdb/aclImdb_v1_labeled.tar.gz python bag_probe.py SPEC [SPEC ...]
+    D=../shared/data/imdb/aclImdb_v1_labeled.tar.gz .venv/bin/python benchmarks/probes/bag_cpu/bag_probe.py SPEC [SPEC ...]   # from the repository root; log: benchmarks/results/bag_cpu/probe.log
 
 SPEC = buckets,order,scale,norm,presence[,dropout,weight_decay,nb]: order 2 = words + bigrams,
 3 = + trigrams; norm sqrt | mean | none (divide the sum by sqrt(n), n, or nothing); presence 1 =

@@ -1,13 +1,14 @@
 """Exploratory check on the blocks validation split (seed 42): logits of the RNN alone (the bilstm_attention
 model of adversarial_cpu/attention_validation_seed42_xeon, trained on the 20k split; its bundle is not in
-the repository) and of the bag-of-n-grams term trained alone, summed with weights: does an ensemble help?"""
+the repository) and of the bag-of-n-grams term trained alone, summed with weights: does an ensemble help?
+    D=../shared/data/imdb/aclImdb_v1_labeled.tar.gz .venv/bin/python benchmarks/probes/bag_cpu/ens_check.py   # log: benchmarks/results/bag_cpu/ens_check.log"""
 import os, sys, numpy as np, torch
 from sentiment_lab.config import load_config
 from sentiment_lab.data import load_splits
 from sentiment_lab.text.tokenizer import TextEncoder
 from sentiment_lab.inference.classifier import SentimentClassifier
 from sentiment_lab.text.batching import predict_logits
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))  # benchmarks/
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))  # benchmarks/ (this file is in benchmarks/probes/bag_cpu/)
 from ablation_bag_alone import train_bag
 cfg = load_config("best"); cfg.data.path = os.environ["D"]
 sp = load_splits(cfg.data, seed=42, progress=False)

@@ -1,7 +1,7 @@
 """NBSVM (the project's baseline, default hyper-parameters) on the `best` preset's blocks validation
 split (seed 42): what a linear n-gram model reads on the split `best` is chosen on.
 
-    D=../shared/data/imdb/aclImdb_v1_labeled.tar.gz python nbsvm_blocks.py
+    D=../shared/data/imdb/aclImdb_v1_labeled.tar.gz .venv/bin/python benchmarks/probes/bag_cpu/nbsvm_blocks.py   # from the repository root; log: benchmarks/results/bag_cpu/nbsvm_blocks.log
 """
 import os, time, numpy as np
 from sentiment_lab.config import load_config

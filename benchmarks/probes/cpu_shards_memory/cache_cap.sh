@@ -2,7 +2,7 @@
 # One-epoch seed runs (whole command: load, tokenize, 1 epoch, test) with oneDNN's primitive cache at
 # its default (1024) and capped; peak RSS and wall time from /usr/bin/time, epoch and validation
 # seconds and the loss from history.json. From the repository root:
-#   bash benchmarks/results/cpu_shards_memory/cache_cap.sh ROUNDS
+#   bash benchmarks/probes/cpu_shards_memory/cache_cap.sh ROUNDS >> benchmarks/results/cpu_shards_memory/cache_cap.txt
 D=../shared/data/imdb/aclImdb_v1_labeled.tar.gz
 m() { rm -rf /tmp/mem_run
   env $2 /usr/bin/time -f "%M %e" .venv/bin/sentiment-lab train -p seed --data $D -o /tmp/mem_run --epochs 1 \

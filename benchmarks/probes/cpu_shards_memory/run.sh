@@ -1,7 +1,7 @@
 #!/bin/bash
 # Peak RSS of `sentiment-lab train -p seed` on full IMDB, cpu_shards auto (0) vs off (1),
 # interleaved, 2 rounds each. Run from the repository root:
-#   bash benchmarks/results/cpu_shards_memory/run.sh OUT.txt
+#   bash benchmarks/probes/cpu_shards_memory/run.sh OUT.txt   (the committed lines: benchmarks/results/cpu_shards_memory/peak_rss.txt)
 # (appends one "shards=... round=... maxrss_kb=... wall_s=..." line per run to OUT.txt; each
 # run's log goes to /tmp/rss_SHARDS_ROUND.log). The MALLOC_ARENA_MAX runs in peak_rss.txt were the same command
 # with that variable set and the split on.

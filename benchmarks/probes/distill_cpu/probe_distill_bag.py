@@ -1,6 +1,6 @@
 """Reading, not a preset: does the bag-of-n-grams term, used as a teacher, help the BiLSTM alone?
 
-    .venv/bin/python benchmarks/probe_distill_bag.py --data ../shared/data/imdb/aclImdb_v1_labeled.tar.gz \
+    .venv/bin/python benchmarks/probes/distill_cpu/probe_distill_bag.py --data ../shared/data/imdb/aclImdb_v1_labeled.tar.gz \
         --out-dir experiments/distill_bag --weight 0.5
 
 On the `best` preset's split of train (blocks, seed 42), the linear term of `best` (trained alone, as in
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]  # the repository (this file: benchmarks/probes/<folder>/)
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from ablation_bag_alone import train_bag  # noqa: E402
 from bench_seed import machine_info  # noqa: E402

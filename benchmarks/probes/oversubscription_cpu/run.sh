@@ -1,6 +1,7 @@
 #!/bin/bash
 # Two `sentiment-lab evaluate` processes at once on 2 cores, against one alone, under three OpenMP
-# waiting policies. From the repository root: bash benchmarks/results/oversubscription_cpu/run.sh BUNDLE
+# waiting policies. From the repository root: bash benchmarks/probes/oversubscription_cpu/run.sh BUNDLE
+# (output committed as benchmarks/results/oversubscription_cpu/run.log)
 # (BUNDLE: e.g. the seed preset's, from the README's main job). Prints seconds per process.
 B=$1; D=../shared/data/imdb/aclImdb_v1_labeled.tar.gz
 run() { s=$(date +%s.%N); .venv/bin/sentiment-lab evaluate "$B" --data $D --limit 5000 --examples 0 \

@@ -1,9 +1,9 @@
 """Why does the LM-pretrained BiLSTM learn the classifier slowly? Magnitudes before/after 1 LM epoch.
 
-    .venv/bin/python benchmarks/results/pretrain_cpu/pretrain_diag.py DATA [PENALTY]
+    .venv/bin/python benchmarks/probes/pretrain_cpu/pretrain_diag.py DATA [PENALTY]
 
 PENALTY sets pretrain.ACTIVATION_PENALTY (0: as in the first run, before the penalty existed; 2: the default).
-Prints to stdout (diag.log holds both runs' output)."""
+Prints to stdout (benchmarks/results/pretrain_cpu/diag.log holds both runs' output)."""
 import sys
 import numpy as np, torch
 from sentiment_lab.config import load_config

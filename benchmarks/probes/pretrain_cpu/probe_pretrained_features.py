@@ -1,6 +1,6 @@
 """Linear-probe reading: how much sentiment do language-model-pretrained BiLSTM features carry?
 
-    .venv/bin/python benchmarks/probe_pretrained_features.py --data ../shared/data/imdb/aclImdb_v1_labeled.tar.gz \
+    .venv/bin/python benchmarks/probes/pretrain_cpu/probe_pretrained_features.py --data ../shared/data/imdb/aclImdb_v1_labeled.tar.gz \
         --out benchmarks/results/pretrain_cpu/probe.json
 
 The `bilstm_attention` network (seed 42) is pretrained as a language model on the training part of the
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]  # the repository (this file: benchmarks/probes/<folder>/)
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_seed import machine_info  # noqa: E402
 

@@ -1,3 +1,6 @@
+"""Which traced run first differs from the first one, at which step and in which columns: compares the
+TRACE_MODE=sums records (trace.py, loop.sh) that match a glob, the first file the reference.
+    python benchmarks/probes/repeatability_cpu/cmp.py '/tmp/trace/TAG_*.npy'"""
 import sys, numpy as np, glob
 files = sorted(glob.glob(sys.argv[1]))
 ref = np.load(files[0])

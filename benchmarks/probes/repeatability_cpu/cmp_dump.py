@@ -1,6 +1,6 @@
 """Elementwise comparison of two TRACE_MODE=dump records (trace.py): which tensors differ at Adam's
 construction, in the step-0 gradients and after step 0, where, and by how much.
-    python cmp_dump.py A.npy.npz B.npy.npz"""
+    python benchmarks/probes/repeatability_cpu/cmp_dump.py A.npy.npz B.npy.npz"""
 import sys
 import numpy as np
 

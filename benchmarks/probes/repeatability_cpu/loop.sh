@@ -1,6 +1,6 @@
 #!/bin/bash
 # N traced one-epoch seed-preset runs from the repository root; prints each run's epoch-1 train loss.
-#   TRACE_MODE=sums|hashes TRACE_STOP=0|2 bash loop.sh N TAG [extra train options]
+#   TRACE_MODE=sums|hashes TRACE_STOP=0|2 bash benchmarks/probes/repeatability_cpu/loop.sh N TAG [extra train options]
 # Records go to $OUT_DIR (default /tmp/trace): TAG_i.npy (+ .npy.log) or TAG_i.txt.
 OUT_DIR=${OUT_DIR:-/tmp/trace}; mkdir -p "$OUT_DIR"
 HERE=$(cd "$(dirname "$0")" && pwd)

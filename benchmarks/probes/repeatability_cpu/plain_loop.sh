@@ -1,7 +1,7 @@
 #!/bin/bash
 # N plain one-epoch seed-preset runs (the README's main job with --epochs 1), from the repository
 # root; prints TAG, the run number and the epoch-1 training loss to every digit.
-#   bash benchmarks/results/repeatability_cpu/plain_loop.sh N TAG
+#   bash benchmarks/probes/repeatability_cpu/plain_loop.sh N TAG
 N=$1; TAG=$2
 for i in $(seq 1 "$N"); do
   rm -rf "/tmp/plain_run_$TAG"

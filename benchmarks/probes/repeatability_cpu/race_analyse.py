@@ -1,6 +1,6 @@
 """What differs in a deviant first step (deviant_TAG.pt from race_first_step.py): Adam's moments,
 the updated embedding, where in the tensor, and by how much against Adam's formula.
-    python race_analyse.py deviant_TAG.pt"""
+    python benchmarks/probes/repeatability_cpu/race_analyse.py deviant_TAG.pt"""
 import sys
 import torch
 

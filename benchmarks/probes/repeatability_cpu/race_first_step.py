@@ -2,8 +2,8 @@
 synthetic Zipf batch (clip, Adam, weight averaging, as train.py does), hash the parameters.
 Another outcome in the first repeat than in the later ones means the first step of a process
 differs. On a second outcome it saves both parameter sets, Adam's moments and the initial
-weights to deviant_TAG.pt (analysed in README.md).
-    python race_first_step.py N STEPS TAG"""
+weights to deviant_TAG.pt in the current folder (analysed in benchmarks/results/repeatability_cpu/README.md).
+    python benchmarks/probes/repeatability_cpu/race_first_step.py N STEPS TAG"""
 import hashlib, sys
 import torch
 from torch.optim.swa_utils import AveragedModel

@@ -1,7 +1,7 @@
 """One fresh process: a split training step of a seed-shaped model, then at once the process's first
 sqrt (and other VML ops) on 2 threads, compared with the same ops half a second later.
-    python race_sqrt.py          # with the package's warm-up (mkl_warmup.py, run on import of models)
-    python race_sqrt.py skip     # without it
+    python benchmarks/probes/repeatability_cpu/race_sqrt.py          # with the package's warm-up (mkl_warmup.py, run on import of models)
+    python benchmarks/probes/repeatability_cpu/race_sqrt.py skip     # without it
 Prints which ops differed between the two calls and whether each call equals float64 sqrt rounded."""
 import sys, time
 import torch

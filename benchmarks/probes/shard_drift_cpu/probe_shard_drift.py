@@ -13,8 +13,8 @@ losses between 1 and 2 shards, under the CPU's default kernels and under forced 
 (MKL_ENABLE_INSTRUCTIONS=AVX2, ONEDNN_MAX_CPU_ISA=AVX2, ATEN_CPU_CAPABILITY=avx2: the paths an
 AMD EPYC takes through MKL), and the same figure when one of three plausible bugs is injected.
 
-    python benchmarks/probe_shard_drift.py            # runs every variant in a subprocess each
-    python benchmarks/probe_shard_drift.py --one NAME # one variant in this process (internal)
+    python benchmarks/probes/shard_drift_cpu/probe_shard_drift.py            # runs every variant in a subprocess each
+    python benchmarks/probes/shard_drift_cpu/probe_shard_drift.py --one NAME # one variant in this process (internal)
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]  # the repository (this file: benchmarks/probes/<folder>/)
 OUT = ROOT / "benchmarks" / "results" / "shard_drift_cpu" / "results.json"
 SETTINGS = ["train.adversarial", "train.virtual_adversarial"]
 AVX2 = {"MKL_ENABLE_INSTRUCTIONS": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}

@@ -1,6 +1,8 @@
 """Probe Z: do seed ensembles of bilstm_attention gain enough to matter?
 train SEED: the preset with train.seed=SEED on the seed-42 blocks split (the split is fixed, init/order/masks follow SEED).
-ens: the seed-42 run (attn_seed42_xeon) + seeds 43, 44 trained here; validation accuracy of each and of the mean probability."""
+ens: the seed-42 run (attn_seed42_xeon) + seeds 43, 44 trained here; validation accuracy of each and of the mean probability.
+From the repository root; runs go to benchmarks/results/adversarial_cpu/seed_ensemble/run43, run44:
+    python benchmarks/probes/adversarial_cpu/seed_ensemble/seed_ens.py train 43   # then: train 44, then: ens"""
 import sys
 from pathlib import Path
 
@@ -10,7 +12,7 @@ from sentiment_lab.config import load_config
 from sentiment_lab.data import load_splits
 
 D = "/work/shared/data/imdb/aclImdb_v1_labeled.tar.gz"
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[3] / "results" / "adversarial_cpu" / "seed_ensemble"  # where the runs go
 
 
 def splits_for(seed: int):
