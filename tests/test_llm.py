@@ -190,3 +190,13 @@ def test_cli_generate_and_no_key_error(server, tmp_path):
     lines = [ln for ln in r.output.splitlines() if ln.strip()]
     assert r.exit_code == 1 and len(lines) == 1 and "MISTRAL_API_KEY" in lines[0]
     assert not (tmp_path / "n.jsonl").exists()
+
+
+@pytest.mark.parametrize("key", ["sk-secret\nINJECTED", "sk-secret INJECTED", "sk-secret\x00INJECTED", "sk-sécret"])
+def test_a_key_with_whitespace_or_control_characters_is_refused_without_echoing_it(key, server, monkeypatch):
+    """Found in an audit: a key with a line break inside reached the HTTP library, whose error
+    ("Illegal header value b'Bearer sk-...'") printed the key."""
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    with pytest.raises(LLMNotConfigured) as info:
+        LLMClient(provider="openai", base_url=server.url, model="m", use_cache=False)
+    assert "secret" not in str(info.value) and "INJECTED" not in str(info.value) and "OPENAI_API_KEY" in str(info.value)

@@ -137,6 +137,9 @@ class LLMClient:
             raise LLMNotConfigured(f"no server for provider {s.provider!r}: {setup_help(s.provider)}")
         env = s.api_key_env or ("MISTRAL_API_KEY" if s.provider == "mistral" else "OPENAI_API_KEY")
         key = os.environ.get(env, "").strip()
+        if any(not 0x21 <= ord(c) <= 0x7E for c in key):  # never echoed: an HTTP library's error would print it
+            raise LLMNotConfigured(f"${env} holds spaces, line breaks or other characters no API key has; "
+                                   "set it to the key alone")
         if not key and s.provider == "mistral":
             raise LLMNotConfigured(f"no Mistral API key: ${env} is not set; {setup_help('mistral')}")
         self.model = s.model or (DEFAULT_MISTRAL_MODEL if s.provider == "mistral" else "")
