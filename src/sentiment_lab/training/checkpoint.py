@@ -35,9 +35,12 @@ def _cpu(module: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 def save_checkpoint(ckdir: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, state: TrainState,
                     epoch: int, numpy_seed: int, ema: AveragedModel | None = None) -> None:
-    """The state after a finished epoch, written to a temp dir and swapped in atomically."""
-    tmp = ckdir.with_name(ckdir.name + ".tmp")
-    tmp.mkdir(parents=True, exist_ok=True)
+    """The state after a finished epoch, written to CKDIR.tmp and swapped in (CKDIR -> CKDIR.old,
+    CKDIR.tmp -> CKDIR). state.json is written last, atomically: a folder holding one is whole.
+    A process killed at any point leaves at least one whole checkpoint (find_checkpoint)."""
+    tmp, old = ckdir.with_name(ckdir.name + ".tmp"), ckdir.with_name(ckdir.name + ".old")
+    shutil.rmtree(tmp, ignore_errors=True)  # a write cut short by a kill: never mixed with this one
+    tmp.mkdir(parents=True)
     save_file(_cpu(model), str(tmp / "model.safetensors"))
     osd = opt.state_dict()
     tensors = {f"{i}.{k}": v.detach().cpu().contiguous().reshape(v.shape)
@@ -51,17 +54,25 @@ def save_checkpoint(ckdir: Path, model: torch.nn.Module, opt: torch.optim.Optimi
                                     "numpy_seed": numpy_seed, "param_groups": osd["param_groups"],
                                     "torch_rng": torch.get_rng_state().tolist()})
     if ckdir.exists():
-        old = ckdir.with_name(ckdir.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
         ckdir.rename(old)
-        tmp.rename(ckdir)
-        shutil.rmtree(old)
-    else:
-        tmp.rename(ckdir)
+    tmp.rename(ckdir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def find_checkpoint(ckdir: Path) -> Path | None:
+    """The newest whole checkpoint among CKDIR, CKDIR.tmp and CKDIR.old (a kill between the two
+    renames of save_checkpoint leaves only the latter two), or None."""
+    whole = [d for d in (ckdir, ckdir.with_name(ckdir.name + ".tmp"), ckdir.with_name(ckdir.name + ".old"))
+             if (d / "state.json").is_file()]
+    return max(whole, key=lambda d: json.loads((d / "state.json").read_text())["epoch"], default=None)
 
 
 def load_checkpoint(ckdir: Path, model: torch.nn.Module, opt: torch.optim.Optimizer,
                     ema: AveragedModel | None = None) -> TrainState:
-    """Restore the tensors in place (model, optimiser, average, torch's RNG); return the loop state."""
+    """Restore the tensors in place (model, optimiser, average, torch's RNG) from the newest whole
+    checkpoint (find_checkpoint); return the loop state."""
+    ckdir = find_checkpoint(ckdir) or ckdir
     model.load_state_dict(load_file(str(ckdir / "model.safetensors")))
     if ema is not None:
         ema.load_state_dict(load_file(str(ckdir / "ema.safetensors")))

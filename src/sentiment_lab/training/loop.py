@@ -37,7 +37,8 @@ from sentiment_lab.text.augment import Augmenter
 from sentiment_lab.text.batching import bucket_batches, collate, predict_logits
 from sentiment_lab.text.token_cache import encode_with_lengths
 from sentiment_lab.text.tokenizer import TextEncoder
-from sentiment_lab.training.checkpoint import TrainState, load_checkpoint, save_checkpoint, write_history
+from sentiment_lab.training.checkpoint import (TrainState, find_checkpoint, load_checkpoint, save_checkpoint,
+                                                write_history)
 from sentiment_lab.training.cpu_shards import shard_count
 from sentiment_lab.training.distributed import DistContext, launched_rank, setup_distributed
 from sentiment_lab.training.finish import TrainResult, finish_run, labels, probabilities
@@ -125,7 +126,7 @@ def start_run(cfg: Config, run_dir: str | Path, resume: bool, progress: bool, co
     if not dist.is_main:  # rank 0 alone talks and writes
         console, progress = Console(quiet=True), False
     run = Run(cfg, run_dir, dist, pick_dtype(cfg.train.precision, dist.device), console, progress, resume)
-    if resume and not (run.ckdir / "state.json").exists():
+    if resume and find_checkpoint(run.ckdir) is None:
         raise SentimentLabError(f"nothing to resume in {run_dir}: no checkpoint/state.json")
     return run, rng
 

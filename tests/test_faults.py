@@ -1,0 +1,112 @@
+"""Faults: a training process killed with SIGKILL at random points resumes to the very weights
+of an uninterrupted run, including a kill inside the checkpoint swap."""
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from safetensors.torch import load_file
+
+from conftest import tiny_config
+
+TESTS = Path(__file__).resolve().parent
+OVERRIDES = {"train.epochs": "6", "model.input_dropout": "0.2", "model.recurrent_dropout": "0.2", "train.patience": "6"}
+# The child trains what corpus_splits holds (conftest), printing a line after each epoch's checkpoint.
+CHILD = f"""
+import sys
+sys.path.insert(0, {str(TESTS)!r})
+from rich.console import Console
+from conftest import tiny_config
+from sentiment_lab.data import Splits, make_corpus, split_train_val
+from sentiment_lab.training.loop import fit
+train, val = split_train_val(make_corpus(400, seed=0), 0.2, seed=0)
+splits = Splits(train=train, val=val, test=make_corpus(200, seed=1, split="test"))
+fit(tiny_config(**{OVERRIDES!r}), splits, sys.argv[1], resume=sys.argv[2] == "resume", progress=False,
+    console=Console(quiet=True), on_epoch=lambda row: print("epoch", row["epoch"], flush=True))
+print("done", flush=True)
+"""
+
+
+def _weights(run_dir: Path) -> dict:
+    return load_file(str(run_dir / "bundle" / "model.safetensors"))
+
+
+def _same(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(bool((a[k] == b[k]).all()) for k in a)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory, corpus_splits):
+    from rich.console import Console
+
+    from sentiment_lab.training.loop import fit
+
+    run_dir = tmp_path_factory.mktemp("whole")
+    fit(tiny_config(**OVERRIDES), corpus_splits, run_dir, progress=False, console=Console(quiet=True))
+    return _weights(run_dir)
+
+
+def _run_child(run_dir: Path, mode: str, kill_after: tuple[int, float] | None = None) -> bool:
+    """Run the child; with kill_after=(epochs, seconds), SIGKILL it that long after that epoch's
+    line. Returns whether it finished."""
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(run_dir), mode], stdout=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stdout:
+            if kill_after and line.startswith("epoch") and int(line.split()[1]) == kill_after[0]:
+                try:
+                    proc.wait(timeout=kill_after[1])
+                except subprocess.TimeoutExpired:
+                    os.kill(proc.pid, signal.SIGKILL)
+                break
+        return proc.wait(timeout=120) == 0 and not kill_after
+    finally:
+        proc.kill()
+        proc.stdout.close()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_sigkill_at_a_random_point_then_resume_gives_the_uninterrupted_weights(tmp_path, uninterrupted, seed):
+    """Killed 1-5 epochs in, 0-300 ms after an epoch's checkpoint (anywhere in the next epoch,
+    its checkpoint write included), then `resume` to the end: the same weights, bit for bit."""
+    rng = random.Random(seed)
+    kill_after = (rng.randint(1, 5), rng.uniform(0.0, 0.3))
+    _run_child(tmp_path, "new", kill_after)
+    assert _run_child(tmp_path, "resume"), "the resumed run did not finish"
+    assert _same(_weights(tmp_path), uninterrupted), f"killed after {kill_after}"
+    assert sorted(p.name for p in tmp_path.glob("checkpoint*")) == ["checkpoint"]
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL at one exact instruction (nothing runs after it, not even except blocks
+    that catch Exception)."""
+
+
+def test_killed_between_the_checkpoint_renames(tmp_path, corpus_splits, uninterrupted, monkeypatch):
+    """The one instant with no CKDIR: after CKDIR -> CKDIR.old, before CKDIR.tmp -> CKDIR.
+    Resuming takes the newest whole checkpoint (CKDIR.tmp, epoch 2)."""
+    from rich.console import Console
+
+    from sentiment_lab.training.loop import fit
+
+    real_rename = Path.rename
+    swaps = []
+
+    def rename(self, target):
+        if Path(self).name == "checkpoint.tmp":
+            swaps.append(self)
+            if len(swaps) == 2:
+                raise Killed
+        return real_rename(self, target)
+    monkeypatch.setattr(Path, "rename", rename)
+    with pytest.raises(Killed):
+        fit(tiny_config(**OVERRIDES), corpus_splits, tmp_path, progress=False, console=Console(quiet=True))
+    monkeypatch.setattr(Path, "rename", real_rename)
+    assert not (tmp_path / "checkpoint").exists()
+    assert json.loads((tmp_path / "checkpoint.tmp" / "state.json").read_text())["epoch"] == 2
+    fit(tiny_config(**OVERRIDES), corpus_splits, tmp_path, resume=True, progress=False, console=Console(quiet=True))
+    assert _same(_weights(tmp_path), uninterrupted)
+    assert sorted(p.name for p in tmp_path.glob("checkpoint*")) == ["checkpoint"]
