@@ -98,3 +98,63 @@ def test_overrides_must_be_a_list():
     """A bare string was read one character at a time: "override 't' must look like ..."."""
     with pytest.raises(ConfigError, match="must be a list of 'section.key=value' strings"):
         load_config("seed", "train.epochs=2")
+
+
+@pytest.mark.parametrize("override, message", [
+    ("train.lr=inf", "train.lr must be a finite number, got inf"),
+    ("train.lr=nan", "train.lr must be a finite number, got nan"),
+    ("data.rating_threshold=-inf", "data.rating_threshold must be a finite number"),
+    ("model.hidden_size=100000", "model.hidden_size must be > 0 and <= 65536, got 100000"),
+    ("text.vocab_size=2", "text.vocab_size must be >= 3 ([PAD], [UNK] and one word), got 2"),
+    ("text.max_len=0", "text.max_len must be > 0, got 0"),
+    ("model.num_layers=65", "model.num_layers must be > 0 and <= 64"),
+    ("train.seed=-1", "train.seed must be >= 0, got -1"),
+    ("train.seed=4294967296", "train.seed must be >= 0 and <= 4294967295"),
+    ("train.weight_decay=-0.1", "train.weight_decay must be >= 0"),
+    ("train.grad_clip=-1", "train.grad_clip must be >= 0 (0 = off)"),
+    ("train.patience=-1", "train.patience must be >= 0"),
+    ("text.min_frequency=-1", "text.min_frequency must be >= 0"),
+    ("train.augment_alpha=0", "train.augment_alpha must be in (0, 0.5], got 0.0"),
+    ("train.lr_schedule=step", "train.lr_schedule='step' is not valid; choose one of constant, linear, cosine"),
+])
+def test_new_bounds_fail_in_one_line(override, message):
+    with pytest.raises(ConfigError) as info:
+        load_config("seed", [override])
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_an_absurd_size_in_a_bundles_config_json_is_a_config_error():
+    """`hidden_size = 1e23` in a bundle's config.json came through as the integer 10^23 and
+    torch raised a bare TypeError building the model; `lr = inf` trained on."""
+    raw = load_config("seed").to_dict()
+    raw["model"]["hidden_size"] = 1e23
+    with pytest.raises(ConfigError, match=r"model.hidden_size must be > 0 and <= 65536, got 99999999999999991611392"):
+        Config.from_dict(raw)
+    raw = load_config("seed").to_dict()
+    raw["train"]["lr"] = float("inf")
+    with pytest.raises(ConfigError, match="train.lr must be a finite number"):
+        Config.from_dict(raw)
+
+
+def test_toml_inf_is_refused(tmp_path):
+    path = tmp_path / "inf.toml"
+    path.write_text("[train]\nlr = inf\n")
+    with pytest.raises(ConfigError, match="train.lr must be a finite number, got inf"):
+        load_config(path)
+
+
+def test_every_number_declares_its_range_beside_it():
+    """Constraints live next to the fields (config.setting); a new numeric setting without one
+    would be accepted at any value, infinity included."""
+    import dataclasses
+    import typing
+
+    from sentiment_lab.config import DataConfig, ModelConfig, TextConfig, TrainConfig
+
+    for cls in (DataConfig, TextConfig, ModelConfig, TrainConfig):
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            tp = hints[f.name]
+            numeric = {int, float} & {tp, *typing.get_args(tp)}
+            if numeric and f.name != "rating_threshold":  # a rating scale's threshold: any finite number
+                assert {"choices", "ge", "gt"} & set(f.metadata), f"{cls.__name__}.{f.name} declares no range"

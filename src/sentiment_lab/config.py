@@ -7,6 +7,7 @@ Validation happens here, once, with messages that list the valid keys and values
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 import types
 import typing
@@ -18,6 +19,31 @@ from typing import Any
 from sentiment_lab.exceptions import ConfigError, require_file
 
 
+# Bounds. A setting's range (ge/gt/le/lt) and choices say what its values mean; a cap only
+# keeps an absurd value (a typo, or `hidden_size = 1e23` in a bundle's config.json, which
+# torch met with a bare TypeError) to a one-line ConfigError instead of a traceback from torch,
+# numpy or the tokenizer library. No preset, test or stored run comes near a cap: the largest
+# used are 30,000 words, 800 tokens, 256-d vectors, 192 units, 2 layers, 2^19 bag buckets,
+# batches of 512, 4 threads and seed 47. Every float must also be finite (`lr = inf` was
+# accepted). Counts of epochs, steps, patience and rows have no cap: a large one only means
+# a long run or no limit, and Python's integers do not overflow.
+MAX_WIDTH = 2**16  # embedding_dim, hidden_size, ngram_dim: the widest language models use ~2^14; 2^16 x 2^16 weights are 16 GiB
+MAX_ROWS = 2**24  # vocab_size, ngram_buckets, bag_buckets: rows of a lookup table (IMDB has ~10^5 distinct words)
+MAX_TOKENS = 2**20  # max_len: IMDB's longest review is ~2,500 words; a million tokens is a long novel
+MAX_LAYERS = 64  # num_layers: 2 is the deepest measured
+MAX_BATCH = 2**20  # batch_size, eval_batch_size: IMDB's whole training split is 25,000 reviews
+MAX_THREADS = 1024  # cpu_shards: one thread per shard (auto uses at most 4)
+MAX_UINT32 = 2**32 - 1  # seed: scikit-learn's random_state must lie in [0, 2^32 - 1]; min_frequency likewise (the tokenizers library's unsigned counts)
+
+
+def setting(default: Any, **constraints: Any) -> Any:
+    """A dataclass field with its constraints beside it, read by `validate`:
+    choices=(...): the allowed values; subset_of=(...): "none" or a comma-separated subset
+    (a TOML array is accepted too); ge/gt/le/lt: the range (>=, >, <=, <); cap: an upper
+    sanity bound (see above); note: what the message adds in brackets, e.g. "0 = off"."""
+    return field(default=default, metadata=constraints)
+
+
 @dataclass
 class DataConfig:
     source: str = "imdb"  # "imdb" (archive/folder/cache), "synthetic", or a CSV/TSV/JSONL/Parquet file
@@ -26,64 +52,64 @@ class DataConfig:
     text_column: str = "text"
     label_column: str = "label"
     rating_threshold: float | None = None  # star ratings >= threshold are positive
-    val_fraction: float = 0.2  # stratified, seeded split carved out of train; 0 = none (a final refit on all of train)
-    val_split: str = "random"  # random | blocks: whole runs of consecutive ids (IMDB: a movie's reviews) per label
-    limit: int | None = None  # keep at most this many train (and test) rows: quick runs
+    val_fraction: float = setting(0.2, ge=0, lt=1)  # stratified, seeded split carved out of train; 0 = none (a final refit on all of train)
+    val_split: str = setting("random", choices=("random", "blocks"))  # blocks: whole runs of consecutive ids (IMDB: a movie's reviews) per label
+    limit: int | None = setting(None, ge=1, note="leave it unset for every row")  # keep at most this many train (and test) rows: quick runs
 
 
 @dataclass
 class TextConfig:
-    level: str = "word"  # word | bpe
-    vocab_size: int = 5000  # including [PAD]=0 and [UNK]=1
-    max_len: int = 200  # tokens kept per review
-    truncation: str = "tail"  # head | tail | head+tail: which tokens survive truncation
-    min_frequency: int = 1
-    stopwords: str = "none"  # none | english: function words the word-level tokenizer drops (text.STOPWORDS)
+    level: str = setting("word", choices=("word", "bpe"))
+    vocab_size: int = setting(5000, ge=3, cap=MAX_ROWS, note="[PAD], [UNK] and one word")  # including [PAD]=0 and [UNK]=1
+    max_len: int = setting(200, gt=0, cap=MAX_TOKENS)  # tokens kept per review
+    truncation: str = setting("tail", choices=("head", "tail", "head+tail"))  # which tokens survive truncation
+    min_frequency: int = setting(1, ge=0, cap=MAX_UINT32)  # a word seen fewer times in training is [UNK] (0 and 1 keep every word)
+    stopwords: str = setting("none", choices=("none", "english"))  # function words the word-level tokenizer drops (text.STOPWORDS)
 
 
 @dataclass
 class ModelConfig:
-    arch: str = "lstm.v1"  # registry name: versioned so old bundles keep loading
-    embedding_dim: int = 128
-    hidden_size: int = 64
-    num_layers: int = 1
+    arch: str = "lstm.v1"  # registry name: versioned so old bundles keep loading (models/ checks it)
+    embedding_dim: int = setting(128, gt=0, cap=MAX_WIDTH)
+    hidden_size: int = setting(64, gt=0, cap=MAX_WIDTH)
+    num_layers: int = setting(1, gt=0, cap=MAX_LAYERS)
     bidirectional: bool = False
-    pooling: str = "last"  # last | max | mean | attention
-    input_dropout: float = 0.2  # dropout on the embeddings (Keras LSTM `dropout`)
-    recurrent_dropout: float = 0.2  # DropConnect on hidden-to-hidden weights
-    dropout: float = 0.5  # before the output layer
-    layer_dropout: float = 0.2  # between stacked layers (num_layers > 1)
-    pretrained_vectors: str = "none"  # none | word2vec | fasttext: trained on the training split, init the embedding
+    pooling: str = setting("last", choices=("last", "max", "mean", "attention"))
+    input_dropout: float = setting(0.2, ge=0, lt=1)  # dropout on the embeddings (Keras LSTM `dropout`)
+    recurrent_dropout: float = setting(0.2, ge=0, lt=1)  # DropConnect on hidden-to-hidden weights
+    dropout: float = setting(0.5, ge=0, lt=1)  # before the output layer
+    layer_dropout: float = setting(0.2, ge=0, lt=1)  # between stacked layers (num_layers > 1)
+    pretrained_vectors: str = setting("none", choices=("none", "word2vec", "fasttext"))  # trained on the training split, init the embedding
     freeze_embeddings: bool = False  # keep pretrained vectors fixed
-    ngram_buckets: int = 0  # hashed n-gram vectors appended to each token's vector (0 = words only)
-    ngram_dim: int = 32  # size of those n-gram vectors
-    ngram_order: int = 2  # 2: the bigram ending at each token; 3: the trigram too (same table)
-    bag_buckets: int = 0  # a linear term over the review's hashed n-grams, added to the logit (0 = off)
-    bag_order: int = 2  # n-grams in that term: 1 words, 2 and bigrams, 3 and trigrams
-    bag_scale: float = 30.0  # multiplies the term's weights: Adam then moves them this much faster
+    ngram_buckets: int = setting(0, ge=0, cap=MAX_ROWS, note="0 = off")  # hashed n-gram vectors appended to each token's vector (0 = words only)
+    ngram_dim: int = setting(32, gt=0, cap=MAX_WIDTH)  # size of those n-gram vectors
+    ngram_order: int = setting(2, choices=(2, 3))  # 2: the bigram ending at each token; 3: the trigram too (same table)
+    bag_buckets: int = setting(0, ge=0, cap=MAX_ROWS, note="0 = off")  # a linear term over the review's hashed n-grams, added to the logit
+    bag_order: int = setting(2, choices=(1, 2, 3))  # n-grams in that term: 1 words, 2 and bigrams, 3 and trigrams
+    bag_scale: float = setting(30.0, gt=0)  # multiplies the term's weights: Adam then moves them this much faster
 
 
 @dataclass
 class TrainConfig:
-    epochs: int = 3
-    batch_size: int = 128
-    lr: float = 1e-3
-    lr_schedule: str = "constant"  # constant | linear | cosine: decay to 0 over the planned steps
-    weight_decay: float = 0.0
-    grad_clip: float = 0.0  # 0 = no clipping (the notebook clips nothing)
-    ema: float = 0.0  # decay of an exponential moving average of the weights, validated and kept instead (0 = off)
-    patience: int = 2  # early stopping: epochs without validation improvement
-    seed: int = 42
-    device: str = "auto"  # auto | cpu | cuda | mps
-    precision: str = "auto"  # auto | fp32 | bf16 (auto = bf16 on CUDA, fp32 on CPU)
-    max_steps: int | None = None  # stop after this many optimizer steps (tests)
-    augment: str = "none"  # none, or any of delete,swap,insert,synonym (comma-separated): EDA on training reviews
-    augment_alpha: float = 0.1  # share of a review's tokens each augmentation operation touches
-    eval_batch_size: int = 0  # reviews per validation/test batch (0 = auto: 64 on CPU, 512 on GPU; batching.py)
-    adversarial: float = 0.0  # adversarial training: input vectors moved by this share of their norm (0 = off; adversarial.py)
-    virtual_adversarial: float = 0.0  # virtual adversarial training (no labels needed), same scale (0 = off; adversarial.py)
-    pretrain_epochs: int = 0  # epochs of language-model pretraining on the training texts first (0 = off; pretrain.py)
-    cpu_shards: int = 0  # CPU: split each batch across this many worker threads (0 = auto: one per torch thread, at most 4; 1 = off)
+    epochs: int = setting(3, gt=0)
+    batch_size: int = setting(128, gt=0, cap=MAX_BATCH)
+    lr: float = setting(1e-3, gt=0)
+    lr_schedule: str = setting("constant", choices=("constant", "linear", "cosine"))  # linear, cosine: decay to 0 over the planned steps
+    weight_decay: float = setting(0.0, ge=0)  # Adam's (it raises on a negative one)
+    grad_clip: float = setting(0.0, ge=0, note="0 = off")  # clip the gradient norm (the notebook clips nothing)
+    ema: float = setting(0.0, ge=0, lt=1)  # decay of an exponential moving average of the weights, validated and kept instead (0 = off)
+    patience: int = setting(2, ge=0)  # early stopping: epochs without validation improvement
+    seed: int = setting(42, ge=0, cap=MAX_UINT32)
+    device: str = setting("auto", choices=("auto", "cpu", "cuda", "mps"))
+    precision: str = setting("auto", choices=("auto", "fp32", "bf16"))  # auto = bf16 on CUDA, fp32 on CPU
+    max_steps: int | None = setting(None, ge=0, note="unset or 0 = no limit")  # stop after this many optimizer steps (tests)
+    augment: str = setting("none", subset_of=("delete", "swap", "insert", "synonym"))  # EDA on training reviews: "delete,swap" or ["delete", "swap"]
+    augment_alpha: float = setting(0.1, gt=0, le=0.5)  # share of a review's tokens each augmentation operation touches
+    eval_batch_size: int = setting(0, ge=0, cap=MAX_BATCH, note="0 = auto")  # reviews per validation/test batch (0 = auto: 64 on CPU, 512 on GPU; batching.py)
+    adversarial: float = setting(0.0, ge=0, le=1, note="a share of the input vectors' norm")  # adversarial training: input vectors moved by this share of their norm (0 = off; adversarial.py)
+    virtual_adversarial: float = setting(0.0, ge=0, le=1, note="a share of the input vectors' norm")  # virtual adversarial training (no labels needed), same scale (0 = off)
+    pretrain_epochs: int = setting(0, ge=0, note="0 = off")  # epochs of language-model pretraining on the training texts first (pretrain.py)
+    cpu_shards: int = setting(0, ge=0, cap=MAX_THREADS, note="0 = auto, 1 = off")  # CPU: split each batch across this many worker threads (0 = auto: one per torch thread, at most 4)
 
 
 @dataclass
@@ -110,25 +136,19 @@ class Config:
         return cfg
 
 
-CHOICES = {
-    "data.val_split": ("random", "blocks"),
-    "text.level": ("word", "bpe"),
-    "text.truncation": ("head", "tail", "head+tail"),
-    "text.stopwords": ("none", "english"),
-    "model.pooling": ("last", "max", "mean", "attention"),
-    "model.pretrained_vectors": ("none", "word2vec", "fasttext"),
-    "train.lr_schedule": ("constant", "linear", "cosine"),
-    "train.device": ("auto", "cpu", "cuda", "mps"),
-    "train.precision": ("auto", "fp32", "bf16"),
-}
-
-
 def _sections() -> dict[str, type]:
     return {f.name: f.default_factory for f in dataclasses.fields(Config)}  # type: ignore[misc]
 
 
-def _coerce(name: str, tp: Any, value: Any) -> Any:
-    """Convert `value` (from TOML or a CLI string) to the annotated type, or fail clearly."""
+def _fields(section: str) -> dict[str, tuple[Any, dict[str, Any]]]:
+    """A section's settings: name -> (annotated type, constraints)."""
+    cls = _sections()[section]
+    hints = typing.get_type_hints(cls)
+    return {f.name: (hints[f.name], dict(f.metadata)) for f in dataclasses.fields(cls)}
+
+
+def _coerce(name: str, tp: Any, value: Any, constraints: dict[str, Any] | None = None) -> Any:
+    """Convert `value` (from TOML, JSON or a CLI string) to the annotated type, or fail clearly."""
     args = typing.get_args(tp)
     if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
         if value is None or (isinstance(value, str) and value.lower() in ("none", "null")):
@@ -161,71 +181,59 @@ def _coerce(name: str, tp: Any, value: Any) -> Any:
 
 
 def _set(cfg: Config, section: str, key: str, value: Any) -> None:
-    sub = getattr(cfg, section)
-    hints = typing.get_type_hints(type(sub))
-    if key not in hints:
-        raise ConfigError(f"unknown config key {section}.{key}; valid: {', '.join(hints)}")
-    setattr(sub, key, _coerce(f"{section}.{key}", hints[key], value))
+    fields = _fields(section)
+    if key not in fields:
+        raise ConfigError(f"unknown config key {section}.{key}; valid: {', '.join(fields)}")
+    tp, constraints = fields[key]
+    setattr(getattr(cfg, section), key, _coerce(f"{section}.{key}", tp, value, constraints))
+
+
+def _one_of(values: tuple[Any, ...]) -> str:
+    """(1, 2, 3) -> "1, 2 or 3"."""
+    return ", ".join(map(str, values[:-1])) + f" or {values[-1]}" if len(values) > 1 else str(values[0])
+
+
+def _range(c: dict[str, Any]) -> str:
+    """The range a setting's constraints allow, in words: "in [0, 1)", "> 0", ">= 3"."""
+    low = ("[", c["ge"]) if "ge" in c else ("(", c["gt"]) if "gt" in c else None
+    high = (c["le"], "]") if "le" in c else (c["lt"], ")") if "lt" in c else None
+    if low and high:
+        return f"in {low[0]}{low[1]}, {high[0]}{high[1]}"
+    if low:
+        return f"{'>=' if low[0] == '[' else '>'} {low[1]}"
+    return f"{'<=' if high[1] == ']' else '<'} {high[0]}" if high else ""
+
+
+def _check(name: str, value: Any, c: dict[str, Any]) -> None:
+    """One setting against the constraints declared beside it."""
+    if value is None:  # an optional setting left unset
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{name} must be a finite number, got {value}")
+    if "choices" in c and value not in c["choices"]:
+        if all(isinstance(v, str) for v in c["choices"]):
+            raise ConfigError(f"{name}={value!r} is not valid; choose one of {', '.join(c['choices'])}")
+        raise ConfigError(f"{name} must be {_one_of(c['choices'])}, got {value}")
+    if "subset_of" in c and value != "none" and not set(value.split(",")) <= set(c["subset_of"]):
+        raise ConfigError(f"{name}={value!r}: use none or a comma-separated subset of "
+                          f"{', '.join(sorted(c['subset_of']))}")
+    below = ("ge" in c and value < c["ge"]) or ("gt" in c and value <= c["gt"])
+    above = ("le" in c and value > c["le"]) or ("lt" in c and value >= c["lt"])
+    if below or above:
+        note = f" ({c['note']})" if "note" in c else ""
+        raise ConfigError(f"{name} must be {_range(c)}{note}, got {value}")
+    if "cap" in c and value > c["cap"]:
+        raise ConfigError(f"{name} must be {_range(c)} and <= {c['cap']}, got {value}")
 
 
 def validate(cfg: Config) -> None:
-    for dotted, valid in CHOICES.items():
-        section, key = dotted.split(".")
-        value = getattr(getattr(cfg, section), key)
-        if value not in valid:
-            raise ConfigError(f"{dotted}={value!r} is not valid; choose one of {', '.join(valid)}")
-    positive = {"text.vocab_size": cfg.text.vocab_size, "text.max_len": cfg.text.max_len,
-                "model.embedding_dim": cfg.model.embedding_dim, "model.hidden_size": cfg.model.hidden_size,
-                "model.num_layers": cfg.model.num_layers, "train.epochs": cfg.train.epochs,
-                "train.batch_size": cfg.train.batch_size}
-    for name, value in positive.items():
-        if value <= 0:
-            raise ConfigError(f"{name} must be > 0, got {value}")
-    if cfg.data.limit is not None and cfg.data.limit < 1:
-        raise ConfigError(f"data.limit must be >= 1 (leave it unset for every row), got {cfg.data.limit}")
+    """Check every setting against the constraints declared beside it (`setting(...)`), then
+    the few rules that tie two settings together."""
+    for section in _sections():
+        for key, (_, constraints) in _fields(section).items():
+            _check(f"{section}.{key}", getattr(getattr(cfg, section), key), constraints)
     if cfg.text.stopwords != "none" and cfg.text.level != "word":
         raise ConfigError(f"text.stopwords={cfg.text.stopwords!r} needs text.level='word'")
-    if cfg.train.eval_batch_size < 0:
-        raise ConfigError(f"train.eval_batch_size must be >= 0 (0 = auto), got {cfg.train.eval_batch_size}")
-    if not 0.0 <= cfg.train.adversarial <= 1.0:
-        raise ConfigError(f"train.adversarial must be in [0, 1] (a share of the input vectors' norm), got {cfg.train.adversarial}")
-    if not 0.0 <= cfg.train.virtual_adversarial <= 1.0:
-        raise ConfigError("train.virtual_adversarial must be in [0, 1] (a share of the input vectors' norm), "
-                          f"got {cfg.train.virtual_adversarial}")
-    if cfg.train.pretrain_epochs < 0:
-        raise ConfigError(f"train.pretrain_epochs must be >= 0 (0 = off), got {cfg.train.pretrain_epochs}")
-    if cfg.train.cpu_shards < 0:
-        raise ConfigError(f"train.cpu_shards must be >= 0 (0 = auto, 1 = off), got {cfg.train.cpu_shards}")
-    if cfg.text.vocab_size < 3:
-        raise ConfigError("text.vocab_size must be >= 3 ([PAD], [UNK] and one word)")
-    for name in ("input_dropout", "recurrent_dropout", "dropout", "layer_dropout"):
-        p = getattr(cfg.model, name)
-        if not 0.0 <= p < 1.0:
-            raise ConfigError(f"model.{name} must be in [0, 1), got {p}")
-    if cfg.model.ngram_dim <= 0:
-        raise ConfigError(f"model.ngram_dim must be > 0, got {cfg.model.ngram_dim}")
-    if cfg.model.ngram_buckets < 0:
-        raise ConfigError(f"model.ngram_buckets must be >= 0 (0 = off), got {cfg.model.ngram_buckets}")
-    if cfg.model.ngram_order not in (2, 3):
-        raise ConfigError(f"model.ngram_order must be 2 or 3, got {cfg.model.ngram_order}")
-    if cfg.model.bag_buckets < 0:
-        raise ConfigError(f"model.bag_buckets must be >= 0 (0 = off), got {cfg.model.bag_buckets}")
-    if cfg.model.bag_order not in (1, 2, 3):
-        raise ConfigError(f"model.bag_order must be 1, 2 or 3, got {cfg.model.bag_order}")
-    if cfg.model.bag_scale <= 0:
-        raise ConfigError(f"model.bag_scale must be > 0, got {cfg.model.bag_scale}")
-    if not 0.0 <= cfg.data.val_fraction < 1.0:
-        raise ConfigError(f"data.val_fraction must be in [0, 1), got {cfg.data.val_fraction}")
-    if not 0.0 <= cfg.train.ema < 1.0:
-        raise ConfigError(f"train.ema must be in [0, 1), got {cfg.train.ema}")
-    if cfg.train.lr <= 0:
-        raise ConfigError(f"train.lr must be > 0, got {cfg.train.lr}")
-    ops = {"delete", "swap", "insert", "synonym"}
-    if cfg.train.augment != "none" and not set(cfg.train.augment.split(",")) <= ops:
-        raise ConfigError(f"train.augment={cfg.train.augment!r}: use none or a comma-separated subset of "
-                          f"{', '.join(sorted(ops))}")
-    if not 0.0 < cfg.train.augment_alpha <= 0.5:
-        raise ConfigError(f"train.augment_alpha must be in (0, 0.5], got {cfg.train.augment_alpha}")
 
 
 def preset_names() -> list[str]:
