@@ -158,3 +158,31 @@ def test_every_number_declares_its_range_beside_it():
             numeric = {int, float} & {tp, *typing.get_args(tp)}
             if numeric and f.name != "rating_threshold":  # a rating scale's threshold: any finite number
                 assert {"choices", "ge", "gt"} & set(f.metadata), f"{cls.__name__}.{f.name} declares no range"
+
+
+@pytest.mark.parametrize("toml, expected", [
+    ('augment = ["delete", "swap"]', "delete,swap"),
+    ('augment = "delete,swap"', "delete,swap"),
+    ('augment = ["synonym"]', "synonym"),
+    ('augment = []', "none"),
+    ('augment = ["none"]', "none"),
+])
+def test_augment_takes_a_toml_array_and_stays_a_string(tmp_path, toml, expected):
+    """The resolved value stays today's comma-separated string, so config.json keeps its format."""
+    path = tmp_path / "aug.toml"
+    path.write_text(f"[train]\n{toml}\n")
+    cfg = load_config(path)
+    assert cfg.train.augment == expected and cfg.to_dict()["train"]["augment"] == expected
+    assert Config.from_dict(cfg.to_dict()) == cfg
+
+
+@pytest.mark.parametrize("toml, message", [
+    ('augment = ["delete", "shuffle"]', "train.augment='delete,shuffle': use none or a comma-separated subset"),
+    ('augment = ["delete", 3]', "train.augment must be a string or a list of strings"),
+    ('epochs = [3]', "train.epochs must be int"),
+])
+def test_bad_augment_arrays_fail_clearly(tmp_path, toml, message):
+    path = tmp_path / "aug.toml"
+    path.write_text(f"[train]\n{toml}\n")
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[")):
+        load_config(path)

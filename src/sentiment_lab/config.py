@@ -148,7 +148,13 @@ def _fields(section: str) -> dict[str, tuple[Any, dict[str, Any]]]:
 
 
 def _coerce(name: str, tp: Any, value: Any, constraints: dict[str, Any] | None = None) -> Any:
-    """Convert `value` (from TOML, JSON or a CLI string) to the annotated type, or fail clearly."""
+    """Convert `value` (from TOML, JSON or a CLI string) to the annotated type, or fail clearly.
+    A subset setting (train.augment) also takes a list, kept as today's comma-separated string
+    so that config.json does not change: ["delete", "swap"] -> "delete,swap", [] -> "none"."""
+    if constraints and "subset_of" in constraints and isinstance(value, list):
+        if not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{name} must be a string or a list of strings, got {value!r}")
+        return ",".join(value) or "none"
     args = typing.get_args(tp)
     if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
         if value is None or (isinstance(value, str) and value.lower() in ("none", "null")):
@@ -215,7 +221,7 @@ def _check(name: str, value: Any, c: dict[str, Any]) -> None:
             raise ConfigError(f"{name}={value!r} is not valid; choose one of {', '.join(c['choices'])}")
         raise ConfigError(f"{name} must be {_one_of(c['choices'])}, got {value}")
     if "subset_of" in c and value != "none" and not set(value.split(",")) <= set(c["subset_of"]):
-        raise ConfigError(f"{name}={value!r}: use none or a comma-separated subset of "
+        raise ConfigError(f"{name}={value!r}: use none or a comma-separated subset (or a TOML array) of "
                           f"{', '.join(sorted(c['subset_of']))}")
     below = ("ge" in c and value < c["ge"]) or ("gt" in c and value <= c["gt"])
     above = ("le" in c and value > c["le"]) or ("lt" in c and value >= c["lt"])
