@@ -110,3 +110,48 @@ def test_killed_between_the_checkpoint_renames(tmp_path, corpus_splits, uninterr
     fit(tiny_config(**OVERRIDES), corpus_splits, tmp_path, resume=True, progress=False, console=Console(quiet=True))
     assert _same(_weights(tmp_path), uninterrupted)
     assert sorted(p.name for p in tmp_path.glob("checkpoint*")) == ["checkpoint"]
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MiB tmpfs mounted in tmp_path/disk (needs root, as CI and these machines have; else
+    skipped), filled by `fill(leave_bytes)`: a real ENOSPC, not a mocked one."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True).returncode:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+
+    def fill(leave: int) -> None:
+        free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
+        with open(disk / "filler", "wb") as f:
+            f.write(b"\0" * max(free - leave, 0))
+    try:
+        yield disk, fill
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+def _tree(path: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+def test_a_full_disk_while_predictions_are_written_leaves_the_previous_file_whole(small_disk, tiny_bundle, tmp_path):
+    from typer.testing import CliRunner
+
+    from sentiment_lab.cli import app
+
+    disk, fill = small_disk
+    texts = tmp_path / "texts.csv"
+    texts.write_text("text\n" + "".join(f"a fine film number {i} with a long tail of words\n" for i in range(3000)))
+    out = disk / "out.csv"
+    args = ["predict", "-m", str(tiny_bundle), "--input", str(texts), "-o", str(out)]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    before = out.read_bytes()
+    fill(leave=8192)
+    second = CliRunner().invoke(app, args)
+    assert second.exit_code != 0
+    assert "error" in second.output.lower() and "Traceback" not in second.output
+    assert out.read_bytes() == before
+    # the finished chunks stay in .out.csv.parts for `--resume` (streaming.py), never in out.csv
+    assert sorted(p.name for p in disk.iterdir()) in (["filler", "out.csv"], [".out.csv.parts", "filler", "out.csv"])

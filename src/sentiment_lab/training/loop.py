@@ -284,7 +284,7 @@ def fit(cfg: Config, splits: Splits, run_dir: str | Path, resume: bool = False, 
 
     The log goes to `console` (stderr by default; `Console(quiet=True)` silences it, e.g. in a
     notebook); `progress=False` hides only the progress bars. The returned model is in eval mode."""
-    run, rng = start_run(cfg, run_dir, resume, progress, console or Console(stderr=True))
+    run, rng = start_run(cfg, run_dir, resume, progress, console or Console(stderr=True, log_path=False))
     encoder, data = prepare_data(run, splits)
     model, augmenter = build(run, splits, encoder, data, rng)
     opt, average, state = init_state(run, model, rng)
@@ -327,7 +327,7 @@ def train(cfg: Config, run_dir: str | Path, resume: bool = False, progress: bool
           console: Console | None = None) -> TrainResult:
     """Load the configured data and fit: what `sentiment-lab train` runs (`console`, `progress`:
     as for `fit`)."""
-    console = console or Console(stderr=True)
+    console = console or Console(stderr=True, log_path=False)
     if launched_rank() != 0:  # under torchrun rank 0 alone talks (as in fit)
         console = Console(quiet=True)
     preflight(cfg, run_dir)  # a setting that cannot work fails now, before minutes of loading, and writes nothing
