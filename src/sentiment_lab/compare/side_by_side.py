@@ -24,6 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from sentiment_lab.fileio import write_json, write_text
+from sentiment_lab.inference.postprocess import label_of, postprocess
 
 METHODS = ("rnn", "vader", "tfidf", "nbsvm", "sentence-embeddings", "llm-0shot", "llm-kshot")
 TRAINED = ("vader", "tfidf", "nbsvm", "sentence-embeddings")
@@ -154,7 +155,7 @@ def _predict(method: Any, texts: list[str]) -> tuple[np.ndarray, float, float | 
 
 
 def labels_of(p: np.ndarray) -> list[str]:
-    return ["invalid" if math.isnan(q) else ("positive" if q >= 0.5 else "negative") for q in p]
+    return ["invalid" if math.isnan(q) else label_of(q) for q in p]
 
 
 def scores(y: Sequence[int], pred: Sequence[str]) -> tuple[float, float]:
@@ -229,7 +230,7 @@ def sentence_rows(preds: dict[str, dict[str, dict]], samples: list[Sample], refe
         for m in preds:
             lab = preds[m][s.name]["labels"][i]
             q = preds[m][s.name]["p_positive"][i]
-            cells[m] = {"label": lab, "score": None if q is None else max(q, 1 - q)}
+            cells[m] = {"label": lab, "score": None} if q is None else postprocess(q, with_p_positive=False)
         others = [m for m in preds if m != reference]
         agree = sum(cells[m]["label"] == cells[reference]["label"] for m in others) if reference in cells else None
         rows.append({"text": text, "expected": None if s.labels is None else ("positive" if s.labels[i] else "negative"),

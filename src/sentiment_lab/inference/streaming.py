@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-import numpy as np
 import pandas as pd
 
 from sentiment_lab.fileio import check_target, replacing, write_json
-from sentiment_lab.inference.bundle import LABELS
+from sentiment_lab.inference.postprocess import postprocess_columns
 from sentiment_lab.data.tabular import file_format, is_missing
 from sentiment_lab.exceptions import DataError, InputError, SentimentLabError, require_file
 from sentiment_lab.text.tokenizer import check_text
@@ -118,11 +117,9 @@ def score_frame(clf: Any, frame: pd.DataFrame, text_column: str, first_row: int,
             check_text("" if is_missing(t) else t)  # None / NaN count as empty
         except InputError as exc:
             raise InputError(f"{source}: row {first_row + i}: {exc}") from None
-    p = clf.predict_proba(texts)[:, 1]
     out = frame.copy()
-    out["label"] = np.where(p >= 0.5, LABELS[1], LABELS[0])
-    out["score"] = np.maximum(p, 1 - p)
-    out["p_positive"] = p
+    for name, column in postprocess_columns(clf.predict_proba(texts)[:, 1]).items():
+        out[name] = column
     return out
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from sentiment_lab.exceptions import SentimentLabError
+from sentiment_lab.inference.postprocess import confidence, label_of
 from sentiment_lab.text.tokenizer import PAD_ID, UNK_ID, check_text, pad_batch, truncate
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ class Explanation:
             d[key] = round(float(d[key]), 4)
         # as in `predict --json` and the web API: "score" is the confidence in the label,
         # "p_positive" the model's P(positive) (the attribute `score` here)
-        d["p_positive"], d["score"] = d["score"], round(max(float(self.score), 1 - float(self.score)), 4)
+        d["p_positive"], d["score"] = d["score"], round(confidence(self.score), 4)
         for key in ("attributions", "occlusion", "trajectory", "attention"):
             if d[key] is not None:
                 d[key] = [round(float(v), 4) for v in d[key]]
@@ -230,7 +231,7 @@ def explain(clf: "SentimentClassifier", text: str, *, ig_steps: int = 32, intern
             "hidden_size": mc.hidden_size, "max_len": clf.encoder.max_len, "ig_steps": ig_steps,
             "ig_target": "positive-class logit",
             "ig_baseline": "[PAD] (zero) embeddings, same length", "internals": "first layer (layer 0), forward direction"}
-    return Explanation(text=text, label="positive" if score >= 0.5 else "negative", score=score, tokens=tokens,
+    return Explanation(text=text, label=label_of(score), score=score, tokens=tokens,
                        unknown=unknown, attributions=attr[0].tolist(), occlusion=(score - p_without).tolist(),
                        trajectory=trajectory.tolist(), attention=attention, gates=gates, hidden=hidden,
                        ig_delta=float(delta[0]), baseline_score=float(_sigmoid(base_logit[0])),
