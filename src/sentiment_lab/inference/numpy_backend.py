@@ -19,6 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from sentiment_lab.config import ModelConfig
+from sentiment_lab.inference.runners import sorted_batch_logits
 from sentiment_lab.text.ngrams import bag_hashes, ngram_hashes
 
 
@@ -146,14 +147,7 @@ class NumpyRNN:
             out = out + bag_logits(self.w["bag.table.weight"], ids, lengths, cfg.bag_buckets, cfg.bag_order, cfg.bag_scale)
         return out
 
-    def predict_logits(self, seqs: Sequence[np.ndarray], batch_size: int = 64) -> np.ndarray:
-        """Logits for every id sequence, in input order (length-sorted batches)."""
-        from sentiment_lab.text.tokenizer import pad_batch
-
-        out = np.empty(len(seqs), dtype=np.float32)
-        order = np.argsort([len(s) for s in seqs], kind="stable")
-        for i in range(0, len(order), batch_size):
-            idx = order[i:i + batch_size]
-            ids, lengths = pad_batch([seqs[j] for j in idx])
-            out[idx] = self.logits(ids, lengths)
-        return out
+    def predict_logits(self, seqs: Sequence[np.ndarray], batch_size: int = 0) -> np.ndarray:
+        """Logits for every id sequence, in input order (a runner: length-sorted batches of
+        `batch_size`, 0 = 64)."""
+        return sorted_batch_logits(seqs, batch_size or 64, self.logits)

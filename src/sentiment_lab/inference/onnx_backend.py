@@ -13,6 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from sentiment_lab.inference.bundle import load_parts, read_meta
+from sentiment_lab.inference.runners import sorted_batch_logits
 from sentiment_lab.exceptions import BundleError, SentimentLabError
 
 ONNX_FILES = {"fp32": "model.onnx", "int8": "model.int8.onnx"}
@@ -51,7 +52,7 @@ def session(path: str | Path, threads: int | None = None) -> Any:
 
 
 class OnnxRNN:
-    """Inference through onnxruntime, with the interface of runtime.NumpyRNN."""
+    """Inference through onnxruntime: a runner, like numpy_backend.NumpyRNN."""
 
     def __init__(self, path: str | Path, threads: int | None = None) -> None:
         self.path = Path(path)
@@ -65,17 +66,10 @@ class OnnxRNN:
         feed = {"ids": np.asarray(ids, dtype=np.int64), "lengths": np.asarray(lengths, dtype=np.int64)}
         return self.session.run(None, feed)[0]
 
-    def predict_logits(self, seqs: Sequence[np.ndarray], batch_size: int = 256) -> np.ndarray:
-        """Logits for every id sequence, in input order (length-sorted batches)."""
-        from sentiment_lab.text.tokenizer import pad_batch
-
-        out = np.empty(len(seqs), dtype=np.float32)
-        order = np.argsort(np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs)), kind="stable")
-        for i in range(0, len(order), batch_size):
-            idx = order[i:i + batch_size]
-            ids, lengths = pad_batch([seqs[j] for j in idx])
-            out[idx] = self.logits(ids, lengths)
-        return out
+    def predict_logits(self, seqs: Sequence[np.ndarray], batch_size: int = 0) -> np.ndarray:
+        """Logits for every id sequence, in input order (a runner: length-sorted batches of
+        `batch_size`, 0 = 256)."""
+        return sorted_batch_logits(seqs, batch_size or 256, self.logits)
 
 
 def load_onnx(directory: str | Path, variant: str = "fp32") -> tuple[OnnxRNN, Any, Any, dict[str, Any]]:

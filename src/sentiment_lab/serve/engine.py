@@ -19,9 +19,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from sentiment_lab.inference.backends import Backend
 from sentiment_lab.inference.classifier import SentimentClassifier, default_bundle
+from sentiment_lab.inference.postprocess import postprocess
 
-SERVE_BACKENDS = ("auto", "numpy", "torch", "onnx")
+SERVE_BACKENDS = tuple(b.value for b in (Backend.AUTO, Backend.NUMPY, Backend.TORCH, Backend.ONNX))
 SMALL_BATCH = 2  # auto: NumPy up to this many texts, PyTorch above (measured crossover)
 
 
@@ -34,15 +36,17 @@ def default_threads() -> int:
 class Engine:
     """Loads the bundle once and scores lists of texts (called on the worker thread only)."""
 
-    def __init__(self, bundle: str | Path | None = None, backend: str = "auto", small_batch: int = SMALL_BATCH) -> None:
+    def __init__(self, bundle: str | Path | None = None, backend: Backend | str = "auto",
+                 small_batch: int = SMALL_BATCH) -> None:
         if backend not in SERVE_BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(SERVE_BACKENDS)}, not {backend!r}")
+        backend = Backend(backend)
         self.path = Path(bundle) if bundle is not None else default_bundle()
-        self.backend = backend
-        self.small_batch = small_batch if backend == "auto" else 0
-        if backend == "auto":
-            self.small = SentimentClassifier.from_pretrained(self.path, backend="numpy")
-            self.large = SentimentClassifier.from_pretrained(self.path, backend="torch")
+        self.backend = backend.value
+        self.small_batch = small_batch if backend is Backend.AUTO else 0
+        if backend is Backend.AUTO:
+            self.small = SentimentClassifier.from_pretrained(self.path, backend=Backend.NUMPY)
+            self.large = SentimentClassifier.from_pretrained(self.path, backend=Backend.TORCH)
         else:
             self.small = self.large = SentimentClassifier.from_pretrained(self.path, backend=backend)
         self._explainer: SentimentClassifier | None = None
@@ -62,17 +66,16 @@ class Engine:
         clf = self.small if which == "small" else self.large
         self.calls[which] += 1
         proba = clf.predict_proba(texts)[:, 1]
-        return [{"label": "positive" if p >= 0.5 else "negative", "score": float(max(p, 1 - p)),
-                 "p_positive": float(p), "unknown_words": clf.unknown_words(t)} for t, p in zip(texts, proba)]
+        return [{**postprocess(p), "unknown_words": clf.unknown_words(t)} for t, p in zip(texts, proba)]
 
     def explain(self, text: str, ig_steps: int = 32, internals: bool = False) -> dict[str, Any]:
         """explain() on the private PyTorch copy (loaded on first use, on the explain thread)."""
         from sentiment_lab.analysis.explain import explain  # lazy: Captum is only needed here
 
         if self._explainer is None:
-            self._explainer = SentimentClassifier.from_pretrained(self.path, backend="torch")
+            self._explainer = SentimentClassifier.from_pretrained(self.path, backend=Backend.TORCH)
         e = explain(self._explainer, text, ig_steps=ig_steps, internals=internals)
         d = e.to_dict()
-        p = float(e.score)  # unrounded (to_dict rounds to 4 digits: 1 - 0.4732 came out as 0.5267999999999999)
-        d.update(p_positive=p, score=max(p, 1 - p))
+        # unrounded (to_dict rounds to 4 digits: 1 - 0.4732 came out as 0.5267999999999999)
+        d.update(postprocess(float(e.score)))
         return d
