@@ -13,6 +13,7 @@ a message naming the file, instead of producing wrong predictions.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import shutil
@@ -27,6 +28,7 @@ from sentiment_lab import __version__
 from sentiment_lab.fileio import check_dir_target, swap_dir, write_json
 from sentiment_lab.config import Config
 from sentiment_lab.exceptions import BundleError, SentimentLabError
+from sentiment_lab.inference.postprocess import LABELS
 from sentiment_lab.text.tokenizer import TextEncoder
 
 if TYPE_CHECKING:  # torch is imported lazily: the NumPy runtime loads bundles without it
@@ -34,7 +36,6 @@ if TYPE_CHECKING:  # torch is imported lazily: the NumPy runtime loads bundles w
 
 FORMAT_VERSION = 1
 CHECKED = ("tokenizer.json", "model.safetensors", "metrics.json", "history.json")
-LABELS = ["negative", "positive"]
 
 
 def default_bundle() -> Path:
@@ -150,70 +151,18 @@ def _check_shapes(state: dict[str, Any], cfg: Config, vocab_size: int, directory
 
 
 def model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
-    cfg = meta["config"]
-    refit = not cfg["data"]["val_fraction"]  # trained on all of train, no validation: see train.py
-    test = metrics.get("test", {})
-    lines = [
-        "# sentiment-lab model card", "",
-        f"- Created: {meta['created']} with sentiment-lab {meta['sentiment_lab_version']}",
-        f"- Architecture: `{cfg['model']['arch']}`, embedding {cfg['model']['embedding_dim']}, "
-        f"hidden {cfg['model']['hidden_size']} x {cfg['model']['num_layers']} layer(s), "
-        f"{'bidirectional' if cfg['model']['bidirectional'] else 'unidirectional'}, pooling `{cfg['model']['pooling']}`"
-        + (f"; hashed {'bi' if cfg['model']['ngram_order'] == 2 else 'bi- and tri'}gram vectors "
-           f"({cfg['model']['ngram_buckets']:,} buckets x {cfg['model']['ngram_dim']})"
-           if cfg['model'].get('ngram_buckets') else "")  # .get: bundles older than n-grams lack the keys
-        + (f"; plus a linear term over the review's distinct hashed "
-           f"{['words', 'words and bigrams', 'words, bigrams and trigrams'][cfg['model']['bag_order'] - 1]} "
-           f"({cfg['model']['bag_buckets']:,} buckets)" if cfg['model'].get('bag_buckets') else ""),
-        f"- Tokenizer: {cfg['text']['level']} level, {meta['vocab_size']:,} ids, max_len {cfg['text']['max_len']} "
-        f"({cfg['text']['truncation']} kept)"
-        + (f"; {cfg['text']['stopwords']} function words dropped (sentiment_lab.text.tokenizer.STOPWORDS)"
-           if cfg['text'].get('stopwords', "none") != "none" else ""),  # .get: older bundles lack the key
-        f"- Data: `{Path(cfg['data']['source']).name}`" + (f" from `{Path(cfg['data']['path']).name}`" if cfg['data']['path'] else "")
-        + (f", test on `{Path(cfg['data']['test_path']).name}`" if cfg['data'].get('test_path') else "")
-        + (f", text column `{cfg['data']['text_column']}`, label column `{cfg['data']['label_column']}`"
-           if cfg['data']['source'] not in ("imdb", "synthetic") else "")
-        + (f" (ratings >= {cfg['data']['rating_threshold']:g} positive)" if cfg['data'].get('rating_threshold') is not None
-           else "")
-        + (f", limited to {cfg['data']['limit']:,} rows" if cfg['data']['limit'] else "")
-        + (f"; validation = {cfg['data']['val_fraction']:.0%} of train (stratified, "
-           + ("blocks of consecutive ids, " if cfg["data"].get("val_split") == "blocks" else "")
-           + f"seed {cfg['train']['seed']})" if not refit
-           else "; no validation split: trained on all of train (a final refit with settings chosen beforehand)"),
-        f"- Training: {cfg['train']['epochs']} epoch(s){'' if refit else ' max'}, batch {cfg['train']['batch_size']}, Adam lr {cfg['train']['lr']}, "
-        + (f"decayed {cfg['train']['lr_schedule']} to 0, " if cfg['train'].get("lr_schedule", "constant") != "constant" else "")
-        + (f"gradient norm clipped at {cfg['train']['grad_clip']}, " if cfg['train'].get("grad_clip") else "")
-        + (f"augmentation {cfg['train']['augment']} ({cfg['train']['augment_alpha']:.0%}), "
-           if cfg['train'].get("augment", "none") != "none" else "")
-        + (f"adversarial steps of {cfg['train']['adversarial']:.0%} of the input vectors' norm, "
-           if cfg['train'].get("adversarial") else "")
-        + (f"virtual adversarial steps of {cfg['train']['virtual_adversarial']:.0%} of the input vectors' norm, "
-           if cfg['train'].get("virtual_adversarial") else "")
-        + (f"after {cfg['train']['pretrain_epochs']} epoch(s) of language-model pretraining on the training texts, "
-           if cfg['train'].get("pretrain_epochs") else "")
-        + (f"moving average of the weights (decay {cfg['train']['ema']}){'' if refit else ' validated and'} kept, "
-           if cfg['train'].get("ema") else "")
-        + ("last epoch kept" if refit else "best epoch on validation loss kept")
-        + (f" (epoch {metrics['best_epoch']})" if metrics.get("best_epoch") else ""),
-        "- Reproduce: `sentiment-lab train --preset CONFIG.toml` with the `config` block of config.json", "",
-        "## Measured metrics", "",
-    ]
-    if test:
-        lines += ["| split | n | positive share | accuracy | macro F1 | ROC-AUC | loss |",
-                  "|---|---|---|---|---|---|---|"]
-        for split in ("val", "test"):
-            m = metrics.get(split)
-            if m:
-                pos = m.get("per_class", {}).get("positive", {}).get("support")
-                share = f"{pos / m['n']:.1%}" if pos is not None and m["n"] else "-"
-                lines.append(f"| {split} | {m['n']:,} | {share} | {m['accuracy']:.4f} | {m['f1_macro']:.4f} | "
-                             f"{m.get('roc_auc') or float('nan'):.4f} | {m['loss']:.4f} |")
-    else:
-        lines.append("No test set was evaluated for this bundle.")
-    lines += ["", "## Limits", "",
-              "A recurrent classifier trained on one domain ("
-              + ("IMDB: long English movie reviews" if cfg["data"]["source"] == "imdb" else "the data named above")
-              + "); it reads at most "
-              f"{cfg['text']['max_len']} tokens, does not know words outside its vocabulary, and is often wrong on sarcasm, "
-              "irony and mixed reviews. Scores are sigmoid outputs, not calibrated probabilities.", ""]
-    return "\n".join(lines)
+    """The bundle's README.md (Markdown), from templates/model_card.md.j2: architecture,
+    tokenizer, data, training settings, measured metrics and limits."""
+    return _card_template().render(meta=meta, metrics=metrics)
+
+
+@functools.lru_cache(maxsize=1)
+def _card_template() -> Any:
+    import jinja2  # lazily: loading a bundle for prediction never renders a card
+
+    env = jinja2.Environment(loader=jinja2.PackageLoader("sentiment_lab.inference", "templates"),
+                             autoescape=False, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env.filters["spec"] = format  # {{ n | spec(",") }} is f"{n:,}"
+    env.filters["basename"] = lambda path: Path(path).name
+    env.globals["nan"] = float("nan")
+    return env.get_template("model_card.md.j2")
