@@ -73,3 +73,27 @@ def test_bad_arguments_are_user_errors_not_wrong_answers(clf):
 
 def test_unknown_words(clf):
     assert clf.unknown_words("the Zorblax film") == ["Zorblax"]
+
+
+def test_backend_enum_and_plain_strings(tiny_bundle):
+    from sentiment_lab.inference.backends import BACKENDS, Backend
+    from sentiment_lab.inference.classifier import BACKENDS as EXPORTED
+
+    assert BACKENDS == EXPORTED == ("torch", "numpy", "onnx", "onnx-int8", "auto")
+    a = SentimentClassifier.from_pretrained(tiny_bundle, backend=Backend.NUMPY)
+    b = SentimentClassifier.from_pretrained(tiny_bundle, backend="numpy")
+    assert a.backend == b.backend == "numpy" == Backend.NUMPY and type(a.backend) is str
+    assert np.array_equal(a.predict_proba(["great film"]), b.predict_proba(["great film"]))
+
+
+def test_postprocess_is_the_one_rule():
+    from sentiment_lab.inference.postprocess import postprocess, postprocess_columns
+
+    assert postprocess(0.25) == {"label": "negative", "score": 0.75, "p_positive": 0.25}
+    assert postprocess(0.5) == {"label": "positive", "score": 0.5, "p_positive": 0.5}  # the tie reads positive
+    assert list(postprocess(np.float64(0.9), with_p_positive=False)) == ["label", "score"]
+    assert all(type(v) is float for v in list(postprocess(np.float32(0.7)).values())[1:])
+    p = np.array([0.1, 0.5, 0.93, 0.4999])
+    cols = postprocess_columns(p)
+    assert list(cols) == ["label", "score", "p_positive"]
+    assert [dict(zip(cols, row)) for row in zip(*cols.values())] == [postprocess(q) for q in p]

@@ -53,3 +53,27 @@ def test_sentence_prediction_never_imports_torch(tiny_bundle):
     proc = subprocess.run([sys.executable, "-c", code, str(tiny_bundle)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "positive" in proc.stdout or "negative" in proc.stdout
+
+
+def test_runners_share_one_interface(tiny_bundle):
+    """torch, numpy (and onnx, tests/test_onnx.py) answer predict_logits(seqs, batch_size) over one
+    sorted-batch helper: float32 logits in input order, whatever the batch size; the torch runner
+    gives exactly what training's evaluation (text.batching.predict_logits) gives."""
+    from sentiment_lab.inference.classifier import SentimentClassifier
+    from sentiment_lab.text.batching import predict_logits
+
+    texts = ["good film", "bad bad film", "an utterly forgettable evening", "fine", "good " * 30]
+    logits = {}
+    for backend in ("torch", "numpy"):
+        clf = SentimentClassifier.from_pretrained(tiny_bundle, backend=backend)
+        seqs = clf.encoder.encode(texts)
+        out = clf.runner.predict_logits(seqs)
+        assert out.dtype == np.float32 and out.shape == (len(texts),)
+        for batch_size in (1, 2):
+            np.testing.assert_allclose(clf.runner.predict_logits(seqs, batch_size), out, rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(clf.runner.predict_logits(seqs[::-1])[::-1], out)
+        logits[backend] = out
+    np.testing.assert_allclose(logits["numpy"], logits["torch"], rtol=1e-4, atol=1e-5)
+    clf = SentimentClassifier.from_pretrained(tiny_bundle)
+    seqs = clf.encoder.encode(texts)
+    np.testing.assert_array_equal(clf.runner.predict_logits(seqs), predict_logits(clf.model, seqs, 0, clf.device))

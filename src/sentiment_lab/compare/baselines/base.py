@@ -25,7 +25,8 @@ import numpy as np
 
 from sentiment_lab import __version__
 from sentiment_lab.fileio import check_dir_target, swap_dir, write_json
-from sentiment_lab.inference.bundle import LABELS
+from sentiment_lab.inference.mixin import ClassifierMixin
+from sentiment_lab.inference.postprocess import LABELS
 from sentiment_lab.exceptions import BundleError, DataError
 from sentiment_lab.text.tokenizer import check_labels, check_texts
 
@@ -45,38 +46,19 @@ def check_inputs(texts: Sequence[str], labels: Sequence[int] | None = None) -> t
     return texts, y
 
 
-class Baseline:
-    """Base class: subclasses set `name`, implement `fit`, `_p_positive`, `_arrays`, `_restore`."""
+class Baseline(ClassifierMixin):
+    """Base class: subclasses set `name`, implement `fit`, `_p_positive`, `_arrays`, `_restore`.
+    The classifier interface (`__call__`, `predict`, `predict_proba`, `score`, `labels`) is
+    inference.mixin.ClassifierMixin's, the same as SentimentClassifier's."""
 
     name = "baseline"
     #: constructor parameters saved in baseline.json (scikit-learn style: stored, not used, by __init__)
     param_names: tuple[str, ...] = ()
 
-    # ---- the classifier interface (same as SentimentClassifier) ----
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """(N, 2) probabilities, columns negative, positive."""
+        """(N, 2) probabilities, columns negative, positive (an unfitted baseline refuses first)."""
         self._check_fitted()
-        p = np.asarray(self._p_positive(check_inputs(texts)[0]), dtype=np.float64)
-        return np.stack([1 - p, p], axis=1)
-
-    def predict(self, texts: Sequence[str]) -> list[str]:
-        return [LABELS[int(q >= 0.5)] for q in self.predict_proba(texts)[:, 1]]
-
-    def score(self, texts: Sequence[str], labels: Sequence[int]) -> float:
-        """Accuracy against 0/1 labels (scikit-learn's `score` convention)."""
-        texts = check_texts(texts)
-        y = check_labels(labels, len(texts))
-        return float(np.mean((self.predict_proba(texts)[:, 1] >= 0.5) == y))
-
-    def __call__(self, texts):
-        single = isinstance(texts, (str, bytes))
-        p = self.predict_proba([texts] if single else check_texts(texts))[:, 1]
-        out = [{"label": LABELS[int(q >= 0.5)], "score": float(max(q, 1 - q))} for q in p]
-        return out[0] if single else out
-
-    @property
-    def labels(self) -> list[str]:
-        return list(LABELS)
+        return super().predict_proba(texts)
 
     def get_params(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.param_names}
