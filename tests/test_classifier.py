@@ -75,6 +75,44 @@ def test_unknown_words(clf):
     assert clf.unknown_words("the Zorblax film") == ["Zorblax"]
 
 
+def test_save_pretrained_writes_the_bundle_it_came_from(clf, tmp_path):
+    out = clf.save_pretrained(tmp_path / "copy")
+    source = sorted(p.name for p in clf.path.iterdir() if not p.name.startswith("."))
+    assert sorted(p.name for p in out.iterdir()) == source  # config, card, manifest files; nothing else
+    assert all((out / name).read_bytes() == (clf.path / name).read_bytes() for name in source)
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp left behind
+    again = SentimentClassifier.from_pretrained(out)
+    texts = ["the film was great", "the plot was awful"]
+    assert np.array_equal(again.predict_proba(texts), clf.predict_proba(texts))
+    assert again.save_pretrained(out) == out  # over an older bundle: replaced whole
+
+
+def test_save_pretrained_refuses(clf, tmp_path):
+    import json
+    import shutil
+
+    from sentiment_lab.exceptions import BundleError, ConfigError
+    from sentiment_lab.inference.bundle import _sha256
+
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="already holds other files"):
+        clf.save_pretrained(tmp_path / "other")
+    orphan = SentimentClassifier(clf.model, clf.encoder, clf.config, {}, backend="torch")
+    with pytest.raises(ConfigError, match="not loaded with from_pretrained"):
+        orphan.save_pretrained(tmp_path / "x")
+    # the bundle on disk was replaced (consistently) after loading: refuse rather than save another model
+    src = shutil.copytree(clf.path, tmp_path / "src")
+    loaded = SentimentClassifier.from_pretrained(src)
+    (src / "metrics.json").write_text("{}")
+    meta = json.loads((src / "config.json").read_text())
+    meta["sha256"]["metrics.json"] = _sha256(src / "metrics.json")
+    (src / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(BundleError, match="changed since it was loaded"):
+        loaded.save_pretrained(tmp_path / "y")
+    assert not (tmp_path / "y").exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
 def test_backend_enum_and_plain_strings(tiny_bundle):
     from sentiment_lab.inference.backends import BACKENDS, Backend
     from sentiment_lab.inference.classifier import BACKENDS as EXPORTED

@@ -171,3 +171,13 @@ def test_the_shipped_model_without_export_names_a_command_that_works():
 
     with pytest.raises(BundleError, match=r"run: sentiment-lab export --format onnx --quantize int8 -o DIR, then use -m DIR"):
         load_onnx(default_bundle(), "int8")
+
+
+def test_save_pretrained_keeps_the_exports(bundle_copy, tmp_path):
+    export_onnx(bundle_copy, quantize="int8")
+    clf = SentimentClassifier.from_pretrained(bundle_copy, backend="onnx")
+    out = clf.save_pretrained(tmp_path / "saved")
+    assert (out / "model.onnx").read_bytes() == (bundle_copy / "model.onnx").read_bytes()
+    for backend in ("onnx", "onnx-int8"):
+        np.testing.assert_array_equal(SentimentClassifier.from_pretrained(out, backend=backend).predict_proba(TEXTS),
+                                      SentimentClassifier.from_pretrained(bundle_copy, backend=backend).predict_proba(TEXTS))

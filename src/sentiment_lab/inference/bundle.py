@@ -75,6 +75,32 @@ def save_pretrained(directory: str | Path, model: "torch.nn.Module", encoder: Te
     return directory
 
 
+def copy_bundle(source: str | Path, directory: str | Path, expected_sha256: dict[str, str] | None = None) -> Path:
+    """Copy a bundle (config.json, README.md and every file its manifest lists, ONNX exports
+    included) into `directory` through a temporary sibling swapped into place. The copy is
+    verified before the swap; `expected_sha256` (the manifest the bundle was loaded with) must
+    match it, so a bundle replaced since it was loaded is refused rather than saved instead."""
+    source = Path(source)
+    names = ["config.json", *read_meta(source).get("sha256", {})]
+    names += ["README.md"] if (source / "README.md").is_file() else []
+    if any(Path(name).name != name for name in names):
+        raise BundleError(f"{source}/config.json lists a file outside the bundle")
+    directory = check_dir_target(directory, "config.json")
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}."))
+    try:
+        for name in names:
+            shutil.copyfile(source / name, tmp / name)
+        copied = read_meta(tmp)
+        if expected_sha256 is not None and copied.get("sha256") != expected_sha256:
+            raise BundleError(f"bundle {source} changed since it was loaded; load it again before saving")
+        swap_dir(tmp, directory, "config.json")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return directory
+
+
 def read_meta(directory: str | Path) -> dict[str, Any]:
     directory = Path(directory)
     if not directory.is_dir():

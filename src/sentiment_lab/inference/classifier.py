@@ -28,7 +28,7 @@ import numpy as np
 from sentiment_lab.exceptions import ConfigError
 from sentiment_lab.inference import backends
 from sentiment_lab.inference.backends import BACKENDS, Backend
-from sentiment_lab.inference.bundle import default_bundle
+from sentiment_lab.inference.bundle import copy_bundle, default_bundle
 from sentiment_lab.inference.mixin import ClassifierMixin
 from sentiment_lab.text.tokenizer import check_text, check_texts
 
@@ -63,6 +63,13 @@ class SentimentClassifier(ClassifierMixin):
         clf = cls(model, encoder, cfg, meta, backend=resolved)
         clf.path = path  # where it came from: explain reloads a PyTorch copy for a numpy-backend classifier
         return clf.to(device) if resolved is Backend.TORCH else clf
+
+    def save_pretrained(self, directory: str | Path) -> Path:
+        """Write the bundle this classifier was loaded from into `directory` (new, empty or an
+        older bundle), atomically: a copy of its verified files, ONNX exports included."""
+        if self.path is None:
+            raise ConfigError("this classifier has no bundle to save: it was not loaded with from_pretrained")
+        return copy_bundle(self.path, directory, self.meta.get("sha256"))
 
     def to(self, device: "str | Any") -> "SentimentClassifier":
         """Move the PyTorch model to `device` (cpu, cuda, cuda:N, mps)."""
