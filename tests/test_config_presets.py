@@ -30,3 +30,62 @@ def test_preset_resolves_to_its_snapshot(name):
 def test_a_config_json_written_before_loads_to_the_same_config(name):
     """Run folders and bundles store to_dict() as config.json; Config.from_dict reads it back."""
     assert Config.from_dict(SNAPSHOT[name]) == load_config(name)
+
+
+def _preset_toml(name):
+    import tomllib
+    from importlib import resources
+
+    return tomllib.loads(resources.files("sentiment_lab.configs").joinpath(f"{name}.toml").read_text())
+
+
+@pytest.mark.parametrize("name", [n for n in sorted(SNAPSHOT) if n != "default"])
+def test_a_preset_holds_only_its_differences(name):
+    """nanoGPT's override files: every preset but default names what it extends and sets only
+    what differs there, so its file says what makes it itself."""
+    raw = _preset_toml(name)
+    base = raw.pop("extends")
+    resolved_base = load_config(base).to_dict()
+    for section, values in raw.items():
+        for key, value in values.items():
+            assert value != resolved_base[section][key], f"{name}.toml repeats {section}.{key} = {value!r} from {base}"
+
+
+def test_default_lists_every_setting():
+    """The base of every chain: a reader of a preset's differences finds every other value here
+    (all but the optional ones TOML cannot write as unset)."""
+    raw = _preset_toml("default")
+    assert "extends" not in raw
+    unset = {"data.path", "data.test_path", "data.rating_threshold", "data.limit", "train.max_steps"}
+    listed = {f"{s}.{k}" for s, values in raw.items() for k in values}
+    every = {f"{s}.{k}" for s, values in Config().to_dict().items() for k in values}
+    assert listed == every - unset
+
+
+def test_a_file_extends_a_preset_or_another_file(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "mine.toml").write_text('extends = "seed"  # the notebook\n[model]\nhidden_size = 96\n')
+    (tmp_path / "run.toml").write_text('extends = "sub/mine.toml"\n[train]\nepochs = 5\naugment = ["swap"]\n')
+    cfg = load_config(tmp_path / "run.toml")
+    expected = load_config("seed", ["model.hidden_size=96", "train.epochs=5", "train.augment=swap"])
+    assert cfg == expected
+    # without `extends` a file is read over the dataclass defaults, as before
+    (tmp_path / "plain.toml").write_text("[model]\nhidden_size = 96\n")
+    assert load_config(tmp_path / "plain.toml") == Config.from_dict({"model": {"hidden_size": 96}})
+
+
+@pytest.mark.parametrize("files, message", [
+    ({"a.toml": 'extends = "b.toml"\n', "b.toml": 'extends = "a.toml"\n'}, "presets extend each other in a circle"),
+    ({"a.toml": 'extends = "a.toml"\n'}, "presets extend each other in a circle"),
+    ({"a.toml": 'extends = "nope"\n'}, "unknown preset 'nope'"),
+    ({"a.toml": 'extends = "missing.toml"\n'}, "missing.toml"),
+    ({"a.toml": "extends = 3\n"}, "extends in .*a.toml must be a preset name or a .toml path, got 3"),
+    ({"a.toml": '[train]\nextends = "seed"\n'}, "unknown config key train.extends"),
+])
+def test_bad_extends_fail_clearly(tmp_path, files, message):
+    from sentiment_lab.exceptions import ConfigError
+
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_config(tmp_path / "a.toml")

@@ -1,8 +1,11 @@
 """Typed configuration: dataclasses, TOML presets and dotted command-line overrides.
 
 A run is fully described by one `Config`; it is written to the run directory and into
-every bundle, so a model can always be traced back to the settings that made it.
-Validation happens here, once, with messages that list the valid keys and values.
+every bundle (`Config.to_dict`, config.json), so a model can always be traced back to the
+settings that made it. Each setting declares its allowed values or range beside it
+(`setting(...)`); `validate` checks them all, once, with messages that list the valid keys
+and values. The shipped presets (configs/) are default.toml, which lists every setting, and
+files that `extends` it (or another preset) and hold only their differences.
 """
 from __future__ import annotations
 
@@ -246,22 +249,55 @@ def preset_names() -> list[str]:
     return sorted(p.name[:-5] for p in resources.files("sentiment_lab.configs").iterdir() if p.name.endswith(".toml"))
 
 
+def _read_preset(preset: str | Path, relative_to: Path | None = None,
+                 chain: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A preset's settings as a raw dict, with whatever it `extends` merged underneath.
+
+    `preset` is a shipped preset's name or a TOML path. A file may start with
+    `extends = "NAME"` (a shipped preset) or `extends = "other.toml"` (relative to the file): it
+    then holds only the settings in which it differs from that one (nanoGPT's override files),
+    merged key by key within each table. Without `extends` a file is read over the dataclass
+    defaults, as every file was before; default.toml does that and lists every setting."""
+    path = Path(preset)
+    if relative_to is not None:  # named by `extends`: a .toml path is relative to the file naming it
+        is_file = path.suffix == ".toml"
+        path = path if path.is_absolute() else relative_to / path
+    else:
+        is_file = path.suffix == ".toml" or path.exists()
+    if is_file:
+        text = require_file(path, ConfigError).read_text(encoding="utf-8")
+        label, folder = str(path), path.parent
+    else:
+        if str(preset) not in preset_names():
+            raise ConfigError(f"unknown preset {preset!r}; valid: {', '.join(preset_names())}")
+        text = resources.files("sentiment_lab.configs").joinpath(f"{preset}.toml").read_text(encoding="utf-8")
+        label, folder = str(preset), None
+    key = str(path.resolve()) if is_file else f"preset {preset}"
+    if key in chain:
+        raise ConfigError(f"presets extend each other in a circle: {' -> '.join([*chain, key])}")
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML in {label}: {exc}") from None
+    base = raw.pop("extends", None)
+    if base is None:
+        return raw
+    if not isinstance(base, str) or not base:
+        raise ConfigError(f"extends in {label} must be a preset name or a .toml path, got {base!r}")
+    merged = _read_preset(base, folder if folder is not None else Path.cwd(), (*chain, key))
+    for section, values in raw.items():
+        if isinstance(values, dict) and isinstance(merged.get(section), dict):
+            merged[section] = {**merged[section], **values}
+        else:  # not a table: Config.from_dict says so
+            merged[section] = values
+    return merged
+
+
 def load_config(preset: str | Path | None = "seed", overrides: list[str] | None = None) -> Config:
     """Load a preset name (configs shipped with the package) or a TOML path, then apply
-    `section.key=value` overrides, the way the CLI passes them."""
-    raw: dict[str, Any] = {}
-    if preset is not None:
-        path = Path(preset)
-        if path.suffix == ".toml" or path.exists():
-            text = require_file(path, ConfigError).read_text(encoding="utf-8")
-        else:
-            if str(preset) not in preset_names():
-                raise ConfigError(f"unknown preset {preset!r}; valid: {', '.join(preset_names())}")
-            text = resources.files("sentiment_lab.configs").joinpath(f"{preset}.toml").read_text(encoding="utf-8")
-        try:
-            raw = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"invalid TOML in {preset}: {exc}") from None
+    `section.key=value` overrides, the way the CLI passes them. A preset or file may
+    `extends` another and hold only its differences (see `_read_preset`)."""
+    raw: dict[str, Any] = _read_preset(preset) if preset is not None else {}
     cfg = Config.from_dict(raw)
     if isinstance(overrides, str):  # iterating it would read one character at a time
         raise ConfigError(f"overrides must be a list of 'section.key=value' strings, e.g. [{overrides!r}]")
