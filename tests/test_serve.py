@@ -22,7 +22,8 @@ def client(tiny_bundle):
     import torch
 
     # threads = what the test process already uses, so the lifespan changes nothing for other tests
-    with TestClient(create_app(tiny_bundle, threads=torch.get_num_threads(), max_wait_ms=50)) as c:
+    with TestClient(create_app(tiny_bundle, threads=torch.get_num_threads(), max_wait_ms=50),
+                    base_url="http://localhost") as c:
         yield c
 
 
@@ -128,7 +129,7 @@ def test_model_info(client, tiny_bundle):
 def test_health_probes(client, tiny_bundle):
     assert client.get("/healthz").json()["status"] == "ok"
     assert client.get("/readyz").json()["status"] == "ready"
-    cold = TestClient(create_app(tiny_bundle))  # no `with`: the lifespan has not run, nothing is loaded
+    cold = TestClient(create_app(tiny_bundle), base_url="http://localhost")  # no `with`: the lifespan has not run, nothing is loaded
     assert cold.get("/healthz").status_code == 200
     assert cold.get("/readyz").status_code == 503
     r = cold.post("/v1/predict", json={"text": "great"})

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -26,6 +26,7 @@ from fastapi.staticfiles import StaticFiles
 from sentiment_lab import __version__
 from sentiment_lab.serve import schemas
 from sentiment_lab.serve.batcher import MicroBatcher
+from sentiment_lab.serve.hosts import LOCAL_HOSTS, HostGuard
 from sentiment_lab.serve.limits import BodyLimit
 from sentiment_lab.serve.engine import Engine, SMALL_BATCH, default_threads
 from sentiment_lab.serve.routes import ServeState, router
@@ -60,9 +61,11 @@ def _set_threads(n: int) -> Any:
 
 
 def create_app(bundle: str | Path | None = None, *, backend: str = "auto", threads: int | None = None,
-               max_batch: int = 64, max_wait_ms: float = 2.0, small_batch: int = SMALL_BATCH) -> FastAPI:
+               max_batch: int = 64, max_wait_ms: float = 2.0, small_batch: int = SMALL_BATCH,
+               allowed_hosts: Sequence[str] = LOCAL_HOSTS) -> FastAPI:
     """A FastAPI app serving `bundle` (default: the shipped model). Nothing is loaded until
-    the app starts; `threads` = compute threads (default: all cores but one)."""
+    the app starts; `threads` = compute threads (default: all cores but one); `allowed_hosts`:
+    the host names it answers for (hosts.HostGuard; "*" for any, behind a proxy that checks)."""
     threads = threads or default_threads()
     settings = {"backend": backend, "threads": threads, "max_batch": max_batch, "max_wait_ms": max_wait_ms,
                 "small_batch": small_batch if backend == "auto" else 0}
@@ -102,6 +105,7 @@ def create_app(bundle: str | Path | None = None, *, backend: str = "auto", threa
         return FileResponse(STATIC / "index.html", headers={"cache-control": "no-cache"})
 
     app.add_middleware(BodyLimit, default=schemas.MAX_JSON_BYTES, per_path={"/v1/predict/file": schemas.MAX_UPLOAD_BYTES})
+    app.add_middleware(HostGuard, allowed_hosts=tuple(allowed_hosts))  # outermost: checked first
 
     return app
 
