@@ -9,8 +9,9 @@ from typing import Any, List, Optional
 
 import typer
 
+from sentiment_lab.cli._options import label_column_option, model_option, output_option, pick_model, text_column_option
 from sentiment_lab.cli.app import app, panel
-from sentiment_lab.cli.common import console, model_option, pick_model, user_errors
+from sentiment_lab.cli.common import console, user_errors
 from sentiment_lab.exceptions import ConfigError, InputError
 
 baseline_app = typer.Typer(no_args_is_help=True, help="Train, evaluate and use the non-recurrent baselines.")
@@ -58,12 +59,12 @@ def train(
     name: str = typer.Argument(..., help="vader | tfidf | nbsvm | sentence-embeddings."),
     data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder or a labelled table (default: cached IMDB)."),
     test_data: Optional[str] = typer.Option(None, "--test-data", help="Labelled table to evaluate on (IMDB: its test split)."),
-    text_column: str = typer.Option("text", help="Text column of a table."),
-    label_column: str = typer.Option("label", help="Label column of a table."),
+    text_column: str = text_column_option(),
+    label_column: str = label_column_option(),
     param: Optional[List[str]] = typer.Option(None, "--param", "-p", help="KEY=VALUE hyper-parameter (repeatable), e.g. C=4."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Seeded, stratified subset of N reviews per split."),
     seed: int = typer.Option(42, "--seed", help="Seed of --limit subsets."),
-    output: Path = typer.Option(..., "--output", "-o", help="Directory to save the fitted baseline in."),
+    output: Path = output_option(..., help="Directory to save the fitted baseline in."),
 ) -> None:
     """Fit a baseline on the training split, evaluate it on the test split, save it."""
     from sentiment_lab.fileio import check_dir_target
@@ -109,10 +110,10 @@ def evaluate(
     model: Optional[Path] = model_option("A saved baseline.", metavar="DIRECTORY"),
     data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder or a labelled table (default: cached IMDB)."),
     split: str = typer.Option("test", help="IMDB split: test | train."),
-    text_column: str = typer.Option("text", help="Text column of a table."),
-    label_column: str = typer.Option("label", help="Label column of a table."),
+    text_column: str = text_column_option(),
+    label_column: str = label_column_option(),
     limit: Optional[int] = typer.Option(None, "--limit", help="Seeded, stratified subset of N reviews."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write metrics as JSON here."),
+    output: Optional[Path] = output_option(help="Write metrics as JSON here."),
 ) -> None:
     """The same metrics as `sentiment-lab evaluate`, for a saved baseline."""
     from sentiment_lab.fileio import check_target, write_json

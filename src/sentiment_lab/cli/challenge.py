@@ -8,8 +8,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from sentiment_lab.cli._options import examples_option, model_option, old_name, output_option, pick_model, renamed
 from sentiment_lab.cli.app import app, panel
-from sentiment_lab.cli.common import console, model_option, pick_model, user_errors
+from sentiment_lab.cli.common import console, user_errors
 
 
 @app.command(rich_help_panel=panel("challenge"))
@@ -17,9 +18,11 @@ from sentiment_lab.cli.common import console, model_option, pick_model, user_err
 def challenge(
     bundle: Optional[Path] = typer.Argument(None, help="Model bundle (default: the shipped model; or -m BUNDLE)."),
     model: Optional[Path] = model_option(),
+    old_bundle: Optional[Path] = old_name("--bundle"),
     suite: Optional[Path] = typer.Option(None, "--suite", help="Your own JSONL suite (text, label, group[, pair])."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the full results as JSON."),
-    show_failures: int = typer.Option(20, "--failures", help="How many failures to list."),
+    output: Optional[Path] = output_option(help="Write the full results as JSON."),
+    examples: int = examples_option(20, help="How many failures to list."),
+    old_failures: Optional[int] = old_name("--failures"),
 ) -> None:
     """Accuracy per capability (negation, contrast, sarcasm, typos, ...) and the failures."""
     from sentiment_lab.fileio import check_target, write_json
@@ -28,7 +31,8 @@ def challenge(
 
     if output is not None:
         check_target(output, parent=False)  # a folder named like the output fails before the work
-    clf = SentimentClassifier.from_pretrained(pick_model(bundle, model), backend="numpy")
+    examples = renamed(examples, old_failures, "--examples", "--failures", default=20)
+    clf = SentimentClassifier.from_pretrained(pick_model(bundle, model, old_bundle), backend="numpy")
     res = run_challenge(clf, load_suite(suite))
     table = Table(title=f"challenge suite: {res['accuracy']:.1%} of {res['n']} cases")
     for col in ("group", "cases", "accuracy"):
@@ -40,7 +44,7 @@ def challenge(
     inv = res["invariance"]
     if inv["pairs"]:
         console.print(f"invariance: {inv['consistent']}/{inv['pairs']} pairs get the same label")
-    for f in res["failures"][:show_failures]:
+    for f in res["failures"][:examples]:
         console.print(f"  [red]✗[/red] {escape('[' + f['group'] + ']')} {escape(repr(f['text']))}: expected {f['label']}, got {f['predicted']} "
                       f"({f['score']:.0%})", highlight=False)
     if output is not None:

@@ -1,17 +1,16 @@
-"""Helpers shared by the commands: consoles, error handling, the -m/--model option."""
+"""Helpers shared by the commands: consoles and error handling (the shared options: _options.py)."""
 from __future__ import annotations
 
 import errno
 import functools
 import sys
-from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from sentiment_lab.exceptions import InputError, SentimentLabError
+from sentiment_lab.exceptions import SentimentLabError
 
 
 class LogConsole(Console):
@@ -37,24 +36,6 @@ class LogConsole(Console):
 
 console = Console()
 err_console = LogConsole(stderr=True, log_path=False)
-
-MODEL_HELP = "Model bundle (default: the shipped model)."
-
-
-def model_option(help: str = MODEL_HELP, metavar: str = "BUNDLE") -> Any:
-    """`-m/--model BUNDLE`, the same in every command that uses a model (for a bundle, `--bundle`
-    too: predict and data-plots' earlier name). Commands that also take the model as a positional
-    argument resolve the two with `pick_model`."""
-    names = ("--model", "-m", "--bundle") if metavar == "BUNDLE" else ("--model", "-m")
-    return typer.Option(None, *names, metavar=metavar, help=help, show_default=False)
-
-
-def pick_model(positional: Optional[Path], option: Optional[Path]) -> Optional[Path]:
-    """The model given positionally or with -m: one of them, or both if they name the same folder."""
-    if positional is not None and option is not None and Path(positional).resolve() != Path(option).resolve():
-        raise InputError(f"two models given: {positional} and -m {option}; give one")
-    return option if option is not None else positional
-
 
 # a read-only disk, no permission, a full disk or quota: the user's to fix, not a bug
 _DISK_ERRORS = {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT}

@@ -8,8 +8,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from sentiment_lab.cli._options import llm_model_option, model_option, old_name, output_option, pick_model
 from sentiment_lab.cli.app import app, panel
-from sentiment_lab.cli.common import console, model_option, user_errors
+from sentiment_lab.cli.common import console, user_errors
 from sentiment_lab.cli.generate import PROVIDER_HELP, llm_settings, usage_line
 from sentiment_lab.exceptions import ConfigError
 
@@ -56,6 +57,7 @@ def compare(
     methods: str = typer.Option(",".join(("rnn", "vader", "tfidf", "nbsvm", "sentence-embeddings", "llm-0shot", "llm-kshot")),
                                 "--methods", help="Comma-separated methods to run."),
     model: Optional[Path] = model_option("RNN bundle (default: the shipped model)."),
+    old_bundle: Optional[Path] = old_name("--bundle"),
     baseline: Optional[List[str]] = typer.Option(None, "--baseline", help="NAME=DIR: a saved baseline (repeatable)."),
     data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder (default: the cached download)."),
     n: int = typer.Option(200, "--n", help="IMDB test reviews in the sample (seeded, stratified)."),
@@ -66,7 +68,7 @@ def compare(
     k_shot: int = typer.Option(4, "--k-shot", help="Demonstrations for llm-kshot."),
     provider: Optional[str] = typer.Option(None, "--provider", help=PROVIDER_HELP),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1."),
-    llm_model: Optional[str] = typer.Option(None, "--llm-model", help="LLM name (Mistral: mistral-small-latest)."),
+    llm_model: Optional[str] = llm_model_option(),
     api_key_env: Optional[str] = typer.Option(None, "--api-key-env", help="Environment variable holding the key."),
     timeout: float = typer.Option(60.0, "--timeout", help="Seconds per LLM request attempt."),
     max_retries: int = typer.Option(4, "--max-retries", help="Retries with backoff on 429/5xx/timeouts."),
@@ -75,12 +77,13 @@ def compare(
     price_out: Optional[float] = typer.Option(None, "--price-out", help="USD per 1M output tokens."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="LLM answer cache (default: $SENTIMENT_LAB_HOME/llm-cache)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the LLM answer cache."),
-    output: Path = typer.Option(Path("runs/compare"), "--output", "-o", help="Directory for compare.json/.md and CSV tables."),
+    output: Path = output_option(Path("runs/compare"), help="Directory for compare.json/.md and CSV tables."),
 ) -> None:
     """RNN vs lexicon, TF-IDF, NBSVM, sentence embeddings and LLMs on the same texts."""
     from sentiment_lab.compare.side_by_side import build_methods, build_samples, run_compare, write_outputs
     from sentiment_lab.text.tokenizer import check_text
 
+    model = pick_model(None, model, old_bundle)
     names = [m.strip() for m in methods.split(",") if m.strip()]
     if not names:
         raise ConfigError("--methods is empty; give a comma-separated list, e.g. rnn,vader,nbsvm")

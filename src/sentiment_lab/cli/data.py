@@ -7,8 +7,10 @@ from typing import Optional
 import typer
 from rich.table import Table
 
+from sentiment_lab.cli._options import (label_column_option, model_option, old_name, output_option, pick_model,
+                                        text_column_option)
 from sentiment_lab.cli.app import app, panel
-from sentiment_lab.cli.common import console, model_option, user_errors
+from sentiment_lab.cli.common import console, user_errors
 from sentiment_lab.cli.train import TABLES
 from sentiment_lab.exceptions import ConfigError
 
@@ -32,15 +34,16 @@ def data_plots(
     data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive or folder, or a CSV/TSV/JSONL/Parquet "
                                        "table (default: the cached IMDB archive, downloaded if absent)."),
     test_data: Optional[str] = typer.Option(None, "--test-data", help="A separate test table (for your own data)."),
-    text_column: str = typer.Option("text", help="Text column of a table."),
-    label_column: str = typer.Option("label", help="Label column of a table."),
+    text_column: str = text_column_option(),
+    label_column: str = label_column_option(),
     rating_threshold: Optional[float] = typer.Option(None, help="Star ratings >= this are positive."),
-    bundle: Optional[Path] = model_option("Bundle whose tokenizer counts the tokens and whose MAX_LEN and "
-                                          "vocabulary are marked (default: the shipped model)."),
+    model: Optional[Path] = model_option("Bundle whose tokenizer counts the tokens and whose MAX_LEN and "
+                                         "vocabulary are marked (default: the shipped model)."),
+    old_bundle: Optional[Path] = old_name("--bundle"),
     max_len: Optional[int] = typer.Option(None, "--max-len", help="MAX_LEN to mark (default: the bundle's)."),
     unit: str = typer.Option("tokens", help="Length unit: tokens (the bundle's tokenizer) | words (whitespace)."),
     limit: Optional[int] = typer.Option(None, help="Use a seeded, stratified subset of N train and N test reviews."),
-    output: Path = typer.Option(Path("runs/data-plots"), "--output", "-o", help="Output directory."),
+    output: Path = output_option(Path("runs/data-plots"), help="Output directory."),
 ) -> None:
     """Plots of the data: review lengths vs MAX_LEN, labels per split, vocabulary coverage.
 
@@ -57,6 +60,7 @@ def data_plots(
         raise ConfigError(f"--unit must be tokens or words, got {unit!r}")
     if max_len is not None and max_len < 1:
         raise ConfigError(f"--max-len must be a positive number of tokens, got {max_len}")
+    bundle = pick_model(None, model, old_bundle)
     cfg, encoder, meta = load_parts(bundle or default_bundle())
     train, test = _load(data, test_data, text_column, label_column, rating_threshold)
     train, test = subsample(train, limit, cfg.train.seed), subsample(test, limit, cfg.train.seed)

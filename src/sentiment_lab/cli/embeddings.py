@@ -9,8 +9,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from sentiment_lab.cli._options import model_option, old_name, output_option, pick_model
 from sentiment_lab.cli.app import app, panel
-from sentiment_lab.cli.common import console, model_option, pick_model, user_errors
+from sentiment_lab.cli.common import console, user_errors
 from sentiment_lab.exceptions import ConfigError
 
 
@@ -19,6 +20,7 @@ from sentiment_lab.exceptions import ConfigError
 def embeddings(
     bundle: Optional[Path] = typer.Argument(None, help="Model bundle (default: the shipped model; or -m BUNDLE)."),
     model: Optional[Path] = model_option(),
+    old_bundle: Optional[Path] = old_name("--bundle"),
     words: Optional[str] = typer.Option(None, "--words", "-w", help="Words to show: good,great,bad or groups as "
                                         "'positive:good,great;negative:bad,awful' (default: the notebook's four "
                                         "groups of 10 words)."),
@@ -26,7 +28,7 @@ def embeddings(
     neighbours: int = typer.Option(8, "--neighbours", "-k", help="Nearest neighbours (cosine) to list per word."),
     top_n: int = typer.Option(5000, "--top-n", help="Most frequent words to export for the Embedding Projector."),
     seed: int = typer.Option(42, help="Seed of the projection."),
-    output: Path = typer.Option(Path("runs/embeddings"), "--output", "-o", help="Output directory."),
+    output: Path = output_option(Path("runs/embeddings"), help="Output directory."),
 ) -> None:
     """Word-embedding map, nearest neighbours and a TensorBoard Projector export.
 
@@ -39,7 +41,8 @@ def embeddings(
         raise ConfigError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
     if neighbours < 1 or top_n < 0:
         raise ConfigError("--neighbours must be >= 1 and --top-n >= 0")
-    rep = embedding_report(pick_model(bundle, model), parse_words(words), method, neighbours, output, top_n, seed)
+    bundle = pick_model(bundle, model, old_bundle)
+    rep = embedding_report(bundle, parse_words(words), method, neighbours, output, top_n, seed)
     t = Table(title=f"Nearest neighbours by cosine similarity ({len(rep.words)} words)")
     t.add_column("word")
     t.add_column("group")

@@ -8,8 +8,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from sentiment_lab.cli._options import (examples_option, label_column_option, model_option, old_name, output_option,
+                                        pick_model, text_column_option)
 from sentiment_lab.cli.app import app, panel
-from sentiment_lab.cli.common import console, model_option, pick_model, user_errors
+from sentiment_lab.cli.common import console, user_errors
 from sentiment_lab.exceptions import ConfigError
 
 
@@ -37,17 +39,18 @@ def errors(
                                           "test_predictions.csv is reused) (default: the shipped model; or -m)."),
     model: Optional[Path] = model_option("A model bundle, or a run directory from `train` (its test_predictions.csv "
                                          "is reused) (default: the shipped model)."),
+    old_bundle: Optional[Path] = old_name("--bundle"),
     data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder or a labelled table "
                                        "(default: cached IMDB; for a run directory, the data it was tested on)."),
-    text_column: str = typer.Option("text", help="Text column of a table."),
-    label_column: str = typer.Option("label", help="Label column of a table."),
+    text_column: str = text_column_option(),
+    label_column: str = label_column_option(),
     rating_threshold: Optional[float] = typer.Option(None, help="Star ratings >= this are positive."),
     limit: Optional[int] = typer.Option(None, help="Analyse a seeded, stratified subset of N test reviews."),
     seed: int = typer.Option(42, help="Seed of the --limit subset."),
-    examples: int = typer.Option(10, "--examples", "-n", help="Most confident false positives and negatives to show."),
+    examples: int = examples_option(10, help="Most confident false positives and negatives to show."),
     ig_steps: int = typer.Option(32, help="Integrated Gradients steps for the token attributions."),
     attributions: bool = typer.Option(True, help="Compute token attributions of the shown errors."),
-    output: Path = typer.Option(Path("runs/errors"), "--output", "-o", help="Output directory."),
+    output: Path = output_option(Path("runs/errors"), help="Output directory."),
 ) -> None:
     """Error analysis: the most confident mistakes, error rates by length and star rating.
 
@@ -59,7 +62,7 @@ def errors(
     from sentiment_lab.data import subsample
     from sentiment_lab.analysis.error_analysis import analyze_errors, predictions_from_run, shorten, write_report
 
-    path = pick_model(path, model)
+    path = pick_model(path, model, old_bundle)
     if examples < 0 or (limit is not None and limit < 1):
         raise ConfigError("--examples must be >= 0 and --limit >= 1")
     p = None

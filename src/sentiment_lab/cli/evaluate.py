@@ -9,8 +9,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from sentiment_lab.cli._options import (examples_option, label_column_option, model_option, old_name, output_option,
+                                        pick_model, text_column_option)
 from sentiment_lab.cli.app import app, panel
-from sentiment_lab.cli.common import console, model_option, pick_model, user_errors
+from sentiment_lab.cli.common import console, user_errors
 from sentiment_lab.cli.train import TABLES
 
 
@@ -50,17 +52,16 @@ def metrics_tables(m: dict) -> list[Table]:
 def evaluate(
     bundle: Optional[Path] = typer.Argument(None, help="Model bundle (default: the shipped model; or -m BUNDLE)."),
     model: Optional[Path] = model_option(),
+    old_bundle: Optional[Path] = old_name("--bundle"),
     data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder or a labelled table (default: cached IMDB)."),
     split: str = typer.Option("test", help="IMDB split to evaluate on: test | train."),
-    text_column: Optional[str] = typer.Option(None, help="Text column of a table (default: the one the bundle "
-                                              "was trained on, else text)."),
-    label_column: Optional[str] = typer.Option(None, help="Label column of a table (default: as for --text-column, "
-                                               "else label)."),
+    text_column: Optional[str] = text_column_option("the one the bundle was trained on, else text"),
+    label_column: Optional[str] = label_column_option("the one the bundle was trained on, else label"),
     rating_threshold: Optional[float] = typer.Option(None, help="Star ratings >= this are positive (default: the "
                                                      "bundle's)."),
     limit: Optional[int] = typer.Option(None, help="Evaluate on a seeded, stratified subset of N reviews."),
-    examples: int = typer.Option(8, help="Random example predictions to show (the notebook shows 8)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write metrics as JSON here."),
+    examples: int = examples_option(8, help="Random example predictions to show (the notebook shows 8)."),
+    output: Optional[Path] = output_option(help="Write metrics as JSON here."),
 ) -> None:
     """Accuracy, loss, precision/recall/F1, ROC-AUC, confusion matrix, classification report."""
     from sentiment_lab.fileio import check_target, write_json
@@ -69,7 +70,7 @@ def evaluate(
     from sentiment_lab.exceptions import ConfigError
     from sentiment_lab.analysis.metrics import evaluate_bundle
 
-    bundle = pick_model(bundle, model)
+    bundle = pick_model(bundle, model, old_bundle)
     if output is not None:
         check_target(output, parent=False)  # a folder named like the output fails before the work
     if split not in ("test", "train"):

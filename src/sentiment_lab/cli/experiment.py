@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 
+from sentiment_lab.cli._options import old_name, output_option, renamed
 from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, err_console, user_errors
 from sentiment_lab.cli.train import TABLES
@@ -23,16 +24,17 @@ def experiment(
     limit: Optional[int] = typer.Option(None, "--limit", help="At most N train and N test rows per run (quick "
                                         "trials; same as --set data.limit=N)."),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Epochs of every run (same as --set train.epochs=N)."),
-    out: Path = typer.Option(Path("runs/experiments/default"), "--out", "-o",
-                             help="Experiment directory (rerun to resume)."),
+    output: Path = output_option(Path("runs/experiments/default"), help="Experiment directory (rerun to resume)."),
+    old_out: Optional[Path] = old_name("--out"),
     dry_run: bool = typer.Option(False, "--dry-run", help="List the cells and exit."),
 ) -> None:
     """Train every cell of presets x grid x seeds; write results.csv/.md and plots. Rerun to resume.
 
-    The tables cover every finished run in --out, so several commands (other presets, other
+    The tables cover every finished run in --output, so several commands (other presets, other
     grids) can fill one experiment directory."""
     from sentiment_lab.training.experiment import plan, run_experiment
 
+    out = renamed(output, old_out, "--output", "--out", default=Path("runs/experiments/default"))
     common = list(sets)
     if data is not None:
         common.append(f"data.source={data}" if data.lower().endswith(TABLES) else f"data.path={data}")

@@ -9,8 +9,9 @@ from typing import List, Optional
 
 import typer
 
+from sentiment_lab.cli._options import model_option, old_name, output_option, pick_model, renamed
 from sentiment_lab.cli.app import app, panel
-from sentiment_lab.cli.common import console, err_console, model_option, pick_model, user_errors
+from sentiment_lab.cli.common import console, err_console, user_errors
 from sentiment_lab.exceptions import InputError
 
 
@@ -41,9 +42,10 @@ def explain(
                                      help="Optional model bundle (default: the shipped model; or -m BUNDLE), then the "
                                           "text (quoted)."),
     model: Optional[Path] = model_option(),
-    out_dir: Optional[Path] = typer.Option(None, "--out-dir", "-o", show_default=False,
-                                           help="Where explain.html and explain.png go (default: runs/explain/ and "
-                                                "the text's first words, e.g. runs/explain/the_acting_was_not_good)."),
+    old_bundle: Optional[Path] = old_name("--bundle"),
+    output: Optional[Path] = output_option(help="Where explain.html and explain.png go (default: runs/explain/ and "
+                                                 "the text's first words, e.g. runs/explain/the_acting_was_not_good)."),
+    old_out_dir: Optional[Path] = old_name("--out-dir"),
     ig_steps: int = typer.Option(32, "--ig-steps", min=1, max=1024, help="Integrated Gradients integration steps."),
     as_json: bool = typer.Option(False, "--json", help="Print the explanation as JSON instead of coloured tokens."),
 ) -> None:
@@ -56,12 +58,12 @@ def explain(
     from sentiment_lab.analysis.explain.figures import save_png
     from sentiment_lab.analysis.explain.render import render_terminal, save_html
 
-    bundle, text = _split_args(args, model)
+    bundle, text = _split_args(args, pick_model(None, model, old_bundle))
     if not text.strip():
         raise InputError("text is empty")
     clf = SentimentClassifier.from_pretrained(bundle)
     e = explain_text(clf, text, ig_steps=ig_steps)
-    out_dir = out_dir or default_out_dir(text)
+    out_dir = renamed(output, old_out_dir, "--output", "--out-dir") or default_out_dir(text)
     html = save_html(e, out_dir / "explain.html")
     png = save_png(e, out_dir / "explain.png")
     if as_json:

@@ -8,8 +8,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from sentiment_lab.cli._options import model_option, old_name, output_option, pick_model
 from sentiment_lab.cli.app import app, panel
-from sentiment_lab.cli.common import console, model_option, pick_model, user_errors
+from sentiment_lab.cli.common import console, user_errors
 from sentiment_lab.exceptions import InputError
 
 
@@ -18,9 +19,9 @@ from sentiment_lab.exceptions import InputError
 def export(
     bundle: Optional[Path] = typer.Argument(None, help="Model bundle (default: the shipped model, needs -o; or -m BUNDLE)."),
     model: Optional[Path] = model_option("Model bundle (default: the shipped model, needs -o)."),
+    old_bundle: Optional[Path] = old_name("--bundle"),
     format: str = typer.Option("onnx", "--format", "-f", help="Export format (onnx)."),
-    output: Optional[Path] = typer.Option(
-        None, "--output", "-o",
+    output: Optional[Path] = output_option(
         help="FILE.onnx: standalone file(s), bundle untouched. DIR: a new bundle (copy + ONNX). "
              "(default: into BUNDLE, listed in its sha256 manifest)"),
     quantize: Optional[str] = typer.Option(None, "--quantize", "-q",
@@ -34,7 +35,7 @@ def export(
         raise InputError(f"--format must be onnx, not {format!r}")
     from sentiment_lab.inference.onnx_export import export_onnx
 
-    result = export_onnx(pick_model(bundle, model), output, quantize)
+    result = export_onnx(pick_model(bundle, model, old_bundle), output, quantize)
     table = Table()
     for col in ("model", "file", "size", "max |logit diff| vs PyTorch"):
         table.add_column(col)

@@ -11,6 +11,7 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
+from sentiment_lab.cli._options import llm_model_option, old_name, output_option, renamed
 from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, err_console, user_errors
 
@@ -42,13 +43,14 @@ def generate(
     sentiment: str = typer.Option(..., "--sentiment", help="positive | negative."),
     n: int = typer.Option(20, "--n", help="How many reviews (one request each)."),
     topic: str = typer.Option("a film", "--topic", help='What the reviews are about, e.g. "a science-fiction film".'),
-    output: Path = typer.Option(Path("synthetic.jsonl"), "--output", "-o", help="JSONL file to write (text, label, ...)."),
+    output: Path = output_option(Path("synthetic.jsonl"), help="JSONL file to write (text, label, ...)."),
     append: bool = typer.Option(False, "--append", help="Add to the file instead of replacing it."),
     words: int = typer.Option(120, "--words", help="Approximate length of each review."),
     temperature: float = typer.Option(0.9, "--temperature", help="Sampling temperature (variety)."),
     provider: Optional[str] = typer.Option(None, "--provider", help=PROVIDER_HELP),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1."),
-    model: Optional[str] = typer.Option(None, "--model", help="Model name (Mistral: mistral-small-latest)."),
+    llm_model: Optional[str] = llm_model_option(),
+    old_model: Optional[str] = old_name("--model"),
     api_key_env: Optional[str] = typer.Option(None, "--api-key-env", help="Environment variable holding the key."),
     timeout: float = typer.Option(60.0, "--timeout", help="Seconds per request attempt."),
     max_retries: int = typer.Option(4, "--max-retries", help="Retries with backoff on 429/5xx/timeouts."),
@@ -61,7 +63,8 @@ def generate(
     """Write synthetic reviews with an LLM (Mistral or any OpenAI-compatible server) to JSONL."""
     from sentiment_lab.compare.llm import LLMClient, generate_reviews, write_jsonl
 
-    client = LLMClient(llm_settings(provider, base_url, model, api_key_env, timeout, max_retries, concurrency,
+    llm_model = renamed(llm_model, old_model, "--llm-model", "--model")
+    client = LLMClient(llm_settings(provider, base_url, llm_model, api_key_env, timeout, max_retries, concurrency,
                                     price_in, price_out, cache_dir, no_cache))
     rows, problems = generate_reviews(client, sentiment, n, topic, words=words, temperature=temperature)
     for p in problems:

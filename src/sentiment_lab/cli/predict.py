@@ -9,8 +9,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from sentiment_lab.cli._options import model_option, old_name, output_option, pick_model, text_column_option
 from sentiment_lab.cli.app import app, panel
-from sentiment_lab.cli.common import console, err_console, model_option, user_errors
+from sentiment_lab.cli.common import console, err_console, user_errors
 from sentiment_lab.exceptions import InputError
 
 
@@ -75,10 +76,11 @@ def interactive(clf) -> None:
 @user_errors
 def predict(
     texts: Optional[list[str]] = typer.Argument(None, help="One or more texts to classify."),
-    bundle: Optional[Path] = model_option(),
+    model: Optional[Path] = model_option(),
+    old_bundle: Optional[Path] = old_name("--bundle"),
     input: Optional[Path] = typer.Option(None, "--input", "-i", help="File of texts: .txt (one per line), CSV, TSV, JSONL or Parquet."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write predictions (.csv, .tsv, .jsonl, .parquet)."),
-    text_column: str = typer.Option("text", help="Text column of --input."),
+    output: Optional[Path] = output_option(help="Write predictions (.csv, .tsv, .jsonl, .parquet)."),
+    text_column: str = text_column_option(),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted --input/--output run where it stopped."),
     chunk_size: int = typer.Option(10_000, "--chunk-size", help="Rows read and scored at a time (memory ~ one chunk)."),
     backend: Optional[str] = typer.Option(
@@ -94,6 +96,7 @@ def predict(
     p_positive (P(positive)) and unknown_words."""
     from sentiment_lab.inference.classifier import BACKENDS, SentimentClassifier
 
+    bundle = pick_model(None, model, old_bundle)
     if not texts and input is None and not interactive_:
         raise InputError("give texts, --input FILE or --interactive")
     if sum((bool(texts), input is not None, interactive_)) > 1:  # one would be silently ignored

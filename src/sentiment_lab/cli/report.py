@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 
+from sentiment_lab.cli._options import label_column_option, output_option, text_column_option
 from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, user_errors
 
@@ -14,11 +15,11 @@ from sentiment_lab.cli.common import console, user_errors
 @user_errors
 def report(
     run_dir: Path = typer.Argument(..., help="A run directory written by `sentiment-lab train`."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="HTML file to write (default RUN_DIR/report.html)."),
+    output: Optional[Path] = output_option(help="HTML file to write (default: RUN_DIR/report.html)."),
     data: Optional[str] = typer.Option(None, "--data", help="The test data the run was tested on (aclImdb archive/"
                                        "folder or a labelled table), for the error section (default: from the run's config)."),
-    text_column: str = typer.Option("text", help="Text column of a table."),
-    label_column: str = typer.Option("label", help="Label column of a table."),
+    text_column: str = text_column_option(),
+    label_column: str = label_column_option(),
     challenge: bool = typer.Option(True, help="Run the challenge suite on the run's bundle."),
     embeddings: bool = typer.Option(True, help="Include the word-embedding map (PCA) and nearest neighbours."),
     errors: bool = typer.Option(True, help="Include error rates and the most confident errors."),

@@ -8,8 +8,9 @@ from typing import Optional
 
 import typer
 
+from sentiment_lab.cli._options import model_option, old_name, pick_model
 from sentiment_lab.cli.app import app, panel
-from sentiment_lab.cli.common import err_console, model_option, pick_model, user_errors
+from sentiment_lab.cli.common import err_console, user_errors
 from sentiment_lab.exceptions import SentimentLabError
 
 
@@ -35,6 +36,7 @@ def check_port(host: str, port: int) -> None:
 def serve(
     bundle: Optional[Path] = typer.Argument(None, help="Model bundle (default: the shipped model; or -m BUNDLE)."),
     model: Optional[Path] = model_option(),
+    old_bundle: Optional[Path] = old_name("--bundle"),
     host: str = typer.Option("127.0.0.1", help="Address to listen on. The API has no authentication: "
                              "only use 0.0.0.0 behind a proxy you trust."),
     port: int = typer.Option(8000, min=0, max=65535, help="TCP port."),
@@ -52,7 +54,7 @@ def serve(
     from sentiment_lab.serve import create_app
     from sentiment_lab.serve.engine import SERVE_BACKENDS
 
-    bundle = pick_model(bundle, model)
+    bundle = pick_model(bundle, model, old_bundle)
     if backend not in SERVE_BACKENDS:
         raise SentimentLabError(f"--backend must be one of {', '.join(SERVE_BACKENDS)}, not {backend!r}")
     path = bundle if bundle is not None else default_bundle()

@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 
+from sentiment_lab.cli._options import label_column_option, old_name, output_option, renamed, text_column_option
 from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, err_console, user_errors
 from sentiment_lab.exceptions import ConfigError
@@ -41,10 +42,11 @@ def train(
     data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive or folder, or a CSV/TSV/JSONL/Parquet file. "
                                        "Default: the cached IMDB archive, downloaded if absent."),
     test_data: Optional[str] = typer.Option(None, "--test-data", help="Separate test table (for your own data)."),
-    text_column: Optional[str] = typer.Option(None, help="Text column of a table."),
-    label_column: Optional[str] = typer.Option(None, help="Label column: 0/1, pos/neg, positive/negative, true/false, or stars."),
+    text_column: Optional[str] = text_column_option("the config's data.text_column, text in the presets"),
+    label_column: Optional[str] = label_column_option("the config's data.label_column, label in the presets"),
     rating_threshold: Optional[float] = typer.Option(None, help="Star ratings >= this are positive."),
-    run_dir: Optional[Path] = typer.Option(None, "--run-dir", "-o", help="Output directory (default: runs/PRESET)."),
+    output: Optional[Path] = output_option(help="Run directory to write (default: runs/PRESET)."),
+    old_run_dir: Optional[Path] = old_name("--run-dir"),
     limit: Optional[int] = typer.Option(None, help="Use at most N train and N test rows (quick runs)."),
     epochs: Optional[int] = typer.Option(None, help="Override train.epochs."),
     seed: Optional[int] = typer.Option(None, help="Override train.seed."),
@@ -58,6 +60,7 @@ def train(
     from sentiment_lab.config import load_config
     from sentiment_lab.training.loop import train as run_train
 
+    output = renamed(output, old_run_dir, "--output", "--run-dir")
     overrides = parse_overrides(ctx.args, sets)
     if data is not None:
         overrides.append(f"data.source={data}" if data.lower().endswith(TABLES) else f"data.path={data}")
@@ -69,7 +72,7 @@ def train(
     if resume is not None:
         import json
 
-        if overrides or run_dir is not None:
+        if overrides or output is not None:
             raise ConfigError("--resume continues a run with the settings it was started with; "
                               "drop the other options (or start a new run to change them)")
         if not (resume / "config.json").is_file():
@@ -79,7 +82,7 @@ def train(
         out = resume
     else:
         cfg = load_config(preset, overrides)
-        out = run_dir or Path("runs") / Path(preset).stem
+        out = output or Path("runs") / Path(preset).stem
     # progress bars only on a terminal: in a log file they are noise (the epoch lines say it all)
     result = run_train(cfg, out, resume=resume is not None, progress=progress and err_console.is_terminal,
                        console=err_console)
