@@ -112,6 +112,8 @@ def download(dest: Path, url: str = URL, sha256: str | None = SHA256, progress: 
                 raise DataError(f"download of {url} has sha256 {h.hexdigest()}, expected {sha256}")
     except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
         reason = getattr(exc, "reason", None) or exc
+        if isinstance(exc, urllib.error.HTTPError):
+            reason = f"HTTP {exc.code} {exc.reason}"  # the reason alone reads "Not Found"
         raise DataError(f"cannot download {url}: {reason}") from None
     return dest
 
