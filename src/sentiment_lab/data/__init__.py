@@ -1,11 +1,12 @@
 """Data loading: IMDB (archive, folder, download), the named datasets (registry, local
-copies, download + checksum + cache), the user's tables, tiny synthetic
+copies, download + checksum + cache), mixtures of them, the user's tables, tiny synthetic
 data; and the one seeded, stratified train/validation split every command shares."""
 from __future__ import annotations
 
 from sentiment_lab.config import DataConfig
 from sentiment_lab.data.datasets import DATA_ENV, list_datasets, load_dataset, resolve_dataset
 from sentiment_lab.data.imdb import download, load_imdb
+from sentiment_lab.data.mixture import Mixture, load_mixture, parse_mixture
 from sentiment_lab.data.ptb import detokenize
 from sentiment_lab.data.records import UNLABELED, Record, Splits
 from sentiment_lab.data.registry import DATASETS, Dataset, dataset_names, get_dataset
@@ -16,7 +17,7 @@ from sentiment_lab.data.tabular import load_table, read_table
 __all__ = ["Record", "Splits", "UNLABELED", "download", "load_imdb", "load_table", "read_table", "make_corpus",
            "load_splits", "split_train_val", "subsample", "label_blocks", "VAL_BLOCK", "_natural_key",
            "DATASETS", "Dataset", "DATA_ENV", "dataset_names", "get_dataset", "list_datasets", "load_dataset",
-           "resolve_dataset", "detokenize"]
+           "resolve_dataset", "Mixture", "load_mixture", "parse_mixture", "detokenize"]
 
 
 def load_splits(cfg: DataConfig, seed: int = 42, progress: bool = True) -> Splits:
