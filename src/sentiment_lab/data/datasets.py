@@ -129,8 +129,9 @@ def why_missing(ds: Dataset, missing: Sequence[str]) -> str:
 
 
 def list_datasets(verify: bool = False) -> list[dict]:
-    """One row per dataset for `sentiment-lab datasets`: name, language, domain, size, terms,
-    research_only, where it would load from (local | cached | download | missing) and the path.
+    """One row per dataset for `sentiment-lab datasets`: name, title, language, domain, size,
+    terms, research_only, citation, where it would load from (`available`: local | cached |
+    download | missing), the path or URL it would load from, and the official URL.
     verify=True also hashes a local copy's files against the ../shared/data checksums
     (`local_ok`: True, False, or None where no checksum is known)."""
     rows = []
@@ -142,9 +143,10 @@ def list_datasets(verify: bool = False) -> list[dict]:
             where, path = "cached", cached
         else:
             where, path = ("download" if ds.url else "missing"), (ds.url or None)
-        row = {"name": ds.name, "language": ds.language, "domain": ds.domain, "size": ds.size, "terms": ds.terms,
-               "research_only": ds.research_only, "available": where, "path": str(path) if path else None,
-               "local": local is not None, "url": ds.url, "sha256_known": ds.sha256 is not None}
+        row = {"name": ds.name, "title": ds.title, "language": ds.language, "domain": ds.domain, "size": ds.size,
+               "terms": ds.terms, "research_only": ds.research_only, "available": where,
+               "path": str(path) if path else None, "local": local is not None, "url": ds.url,
+               "download_bytes": ds.download_bytes, "sha256_known": ds.sha256 is not None, "citation": ds.citation}
         if verify:
             row["local_ok"] = verify_local(ds) if local is not None else None
         rows.append(row)
