@@ -108,3 +108,27 @@ def test_one_default_and_help_text_for_the_table_columns(option, factory, value)
                 found[name] = p.default
     assert len(found) >= 6 and found["errors"] == value and found["evaluate"] is None and found["train"] is None
 
+
+def test_the_synopses_in_commands_md_use_the_names_help_shows():
+    """docs/commands.md listed `download [--dest PATH]` and `evaluate [--examples 8]`; each option a
+    synopsis names is one that the command's --help shows (not a hidden old name)."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "commands.md").read_text()
+    synopses: list[str] = []
+    for block in re.findall(r"```\n(.*?)```", doc, re.S):
+        for line in block.splitlines():
+            line = line.split("  #")[0]
+            if line.startswith(" ") and synopses:
+                synopses[-1] += line
+            elif line.startswith("sentiment-lab "):
+                synopses += re.split(r"\s\|\s+(?=sentiment-lab )", line)
+    assert len(synopses) >= 20
+    wrong = []
+    for synopsis in synopses:
+        words = synopsis.split()[1:]
+        name = " ".join(words[:2]) if words[0] in ALL and hasattr(ALL[words[0]], "commands") else words[0]
+        shown = {n for p in options(COMMANDS[name]) if not p.hidden for n in names(p)}
+        wrong += [(name, flag) for flag in re.findall(r"(?<![\w-])(--?[a-z][\w-]*)(?![\w.-])", synopsis)
+                  if flag not in shown]
+    assert wrong == []
