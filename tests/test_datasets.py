@@ -313,10 +313,8 @@ def test_unreadable_files_are_one_line(tmp_path):
         assert "\n" not in str(err.value)
 
 
-def test_row_counts_are_checked(shared):
-    import sentiment_lab.data.registry as registry
-
-    registry.DATASETS["sst2"] = replace(registry.DATASETS["sst2"], counts={"train": 67_349, "val": 872, "test": 1_821})
+def test_row_counts_are_checked(shared, monkeypatch):
+    monkeypatch.setitem(DATASETS, "sst2", replace(DATASETS["sst2"], counts={"train": 67_349, "val": 872, "test": 1_821}))
     with pytest.raises(DataError, match=r"sst2: .* has 4 test rows, the dataset has 1,821; not a complete copy"):
         load_dataset("sst2")
     assert len(load_dataset("sst2", check_counts=False)) == 12

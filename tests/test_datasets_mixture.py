@@ -78,7 +78,7 @@ def test_a_test_text_of_one_source_is_never_a_training_text_of_another(shared):
 
 
 def test_weights_set_each_sources_share(shared):
-    m = load_mixture("imdb+amazon-blitzer", weights={"imdb": 3, "amazon-blitzer": 1}, size=40, seed=0,
+    m = load_mixture("imdb+amazon-blitzer", weights={"IMDB": 3, "amazon-blitzer": 1}, size=40, seed=0,
                      progress=False)
     assert m.drawn == {"imdb": 30, "amazon-blitzer": 10}
     assert sum(r.source == "imdb" for r in m.train) == 30

@@ -68,10 +68,11 @@ def _per_source(names: list[str], value: object, what: str) -> dict[str, float]:
     if value is None:
         return {}
     if isinstance(value, Mapping):
-        unknown = sorted(set(map(str, value)) - set(names))
+        value = {str(k).strip().lower(): v for k, v in value.items()}  # as parse_mixture reads the names
+        unknown = sorted(set(value) - set(names))
         if unknown:
             raise ConfigError(f"{what} given for {', '.join(unknown)}, which is not in the mixture {'+'.join(names)}")
-        return {str(k): v for k, v in value.items()}
+        return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return {n: value for n in names}
     if isinstance(value, Sequence) and not isinstance(value, str) and len(value) == len(names):
