@@ -91,7 +91,7 @@ def test_weights_set_each_sources_share(shared):
 
 def test_a_source_without_test_split_when_test_figures_are_asked(shared, tmp_path):
     z = glue_zip(tmp_path / "SST-2.zip")
-    m = load_mixture("imdb+sst2", paths={"sst2": str(z)}, progress=False)
+    m = load_mixture("imdb+sst2", paths={"SST2": z}, progress=False)
     assert not m.sources["sst2"].test and m.sources["imdb"].test
     with pytest.raises(DataError, match="sst2 has no test split here, and test figures were asked for every "
                                         "source: GLUE withholds SST-2's test labels"):

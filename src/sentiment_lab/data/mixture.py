@@ -13,6 +13,7 @@ mixed: every row once, or, with `weights`, each source drawn to its share of the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -163,7 +164,7 @@ def _source_splits(name: str, records: list[Record], cap: int | None, seed: int,
 def load_mixture(names: str | Sequence[str], caps: int | Mapping[str, int] | Sequence[int] | None = None,
                  weights: Mapping[str, float] | Sequence[float] | None = None, seed: int = 42,
                  val_fraction: float = 0.2, val_split: str = "random", size: int | None = None,
-                 require_test: bool = False, paths: Mapping[str, str] | None = None,
+                 require_test: bool = False, paths: Mapping[str, str | Path] | None = None,
                  progress: bool = True) -> Mixture:
     """Load several named datasets as one training set (see the module docstring).
 
@@ -176,8 +177,7 @@ def load_mixture(names: str | Sequence[str], caps: int | Mapping[str, int] | Seq
     (for test figures). paths: a local copy per source, instead of $SENTIMENT_LAB_DATA/cache."""
     names = parse_mixture(names)
     cap_by, weight_by = check_mixture_args(names, caps, weights, size, val_fraction)
-    paths = dict(paths or {})
-    _per_source(names, paths or None, "paths")
+    paths = _per_source(names, paths or None, "paths")  # checked and keyed like the names
     sources: dict[str, Splits] = {}
     for name in names:
         records = load_dataset(name, path=paths.get(name), progress=progress)
