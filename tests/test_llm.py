@@ -117,7 +117,7 @@ def test_no_key_no_server_clear_message(tmp_path):
         LLMClient(provider="mistral")
     with pytest.raises(LLMNotConfigured, match="base-url"):
         LLMClient(provider="openai", model="m")
-    with pytest.raises(LLMNotConfigured, match="--model"):
+    with pytest.raises(LLMNotConfigured, match="--llm-model"):
         LLMClient(provider="openai", base_url="http://127.0.0.1:9/v1")
 
 
@@ -192,7 +192,7 @@ def test_cli_generate_and_no_key_error(server, tmp_path):
     assert not (tmp_path / "n.jsonl").exists()
 
 
-@pytest.mark.parametrize("key", ["sk-secret\nINJECTED", "sk-secret INJECTED", "sk-secret\x00INJECTED", "sk-sécret"])
+@pytest.mark.parametrize("key", ["sk-secret\nINJECTED", "sk-secret INJECTED", "sk-secret\x07INJECTED", "sk-sécret"])
 def test_a_key_with_whitespace_or_control_characters_is_refused_without_echoing_it(key, server, monkeypatch):
     """Found in an audit: a key with a line break inside reached the HTTP library, whose error
     ("Illegal header value b'Bearer sk-...'") printed the key."""

@@ -144,7 +144,7 @@ class LLMClient:
             raise LLMNotConfigured(f"no Mistral API key: ${env} is not set; {setup_help('mistral')}")
         self.model = s.model or (DEFAULT_MISTRAL_MODEL if s.provider == "mistral" else "")
         if not self.model:
-            raise LLMNotConfigured(f"--model is required for an OpenAI-compatible server ({self.base_url}): "
+            raise LLMNotConfigured(f"--llm-model is required for an OpenAI-compatible server ({self.base_url}): "
                                    "the name the server serves, e.g. llama3.2 for Ollama")
         self._secret = key
         from openai import OpenAI
