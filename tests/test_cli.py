@@ -303,6 +303,8 @@ def test_logs_are_plain_unwrapped_lines_without_source_locations(tmp_path, monke
     warning = [ln for ln in log if ln.startswith("warning: the model predicts")]
     assert len(warning) == 1 and warning[0].endswith("or a smaller train.batch_size"), r.stderr
     assert "" not in log  # no blank line left by a progress bar
+    summary = [ln for ln in r.stdout.splitlines() if "bundle:" in ln]  # stdout too: one line, path included
+    assert len(summary) == 1 and summary[0].endswith(str(tmp_path / "r" / "bundle")), r.stdout
 
     class Terminal(io.StringIO):
         def isatty(self):

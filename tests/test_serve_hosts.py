@@ -46,3 +46,20 @@ def test_allowed_hosts_are_configurable(tiny_bundle):
         assert c.get("/healthz", headers={"host": "localhost"}).status_code == 400
     with TestClient(create_app(tiny_bundle, threads=1, allowed_hosts=("*",)), base_url="http://any.example") as c:
         assert c.get("/healthz").status_code == 200
+
+
+def test_serve_command_answers_for_its_host_and_the_allowed_ones(tiny_bundle, monkeypatch):
+    import uvicorn
+    from typer.testing import CliRunner
+
+    import sentiment_lab.serve as serve_pkg
+    from sentiment_lab.cli import app
+
+    seen = {}
+    real = serve_pkg.create_app
+    monkeypatch.setattr(serve_pkg, "create_app", lambda *a, **kw: seen.setdefault("hosts", kw["allowed_hosts"]) and real(*a, **kw))
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: None)
+    r = CliRunner().invoke(app, ["serve", "-m", str(tiny_bundle), "--host", "0.0.0.0", "--port", "0",
+                                 "--allowed-host", "reviews.example.org"])
+    assert r.exit_code == 0, r.output
+    assert set(seen["hosts"]) == {"localhost", "127.0.0.1", "::1", "reviews.example.org"}  # 0.0.0.0 is no name

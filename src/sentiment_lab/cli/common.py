@@ -34,7 +34,17 @@ class LogConsole(Console):
         super().print(*objects, **kwargs)
 
 
-console = Console()
+class OutConsole(Console):
+    """stdout: off a terminal (a pipe, a log file) lines are printed whole, never wrapped at 80
+    columns (a run's "bundle: PATH" line was split before its path)."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        if not self.is_terminal:
+            kwargs.setdefault("soft_wrap", True)
+        super().print(*objects, **kwargs)
+
+
+console = OutConsole()
 err_console = LogConsole(stderr=True, log_path=False)
 
 # a read-only disk, no permission, a full disk or quota: the user's to fix, not a bug

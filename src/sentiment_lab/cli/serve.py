@@ -45,6 +45,9 @@ def serve(
     max_batch: int = typer.Option(64, min=1, max=1024, help="Most single-text requests scored in one forward pass."),
     batch_wait_ms: float = typer.Option(2.0, min=0, max=1000, help="How long to gather requests into a batch."),
     access_log: bool = typer.Option(True, help="Log every request (off for load tests)."),
+    allowed_hosts: list[str] = typer.Option([], "--allowed-host", help="Another host name the server answers for "
+                                            "(repeatable; localhost names and --host always are; '*' for any, only "
+                                            "behind a proxy that checks it). Guards against DNS rebinding."),
 ) -> None:
     """Serve predictions and explanations: REST API under /v1 (docs at /docs) and a web page at /."""
     import uvicorn
@@ -52,6 +55,7 @@ def serve(
     from sentiment_lab.inference.bundle import read_meta
     from sentiment_lab.inference.bundle import default_bundle
     from sentiment_lab.serve import create_app
+    from sentiment_lab.serve.hosts import LOCAL_HOSTS
     from sentiment_lab.serve.engine import SERVE_BACKENDS
 
     bundle = pick_model(bundle, model, old_bundle)
@@ -69,6 +73,8 @@ def serve(
     if host not in ("127.0.0.1", "localhost", "::1"):
         err_console.print(f"warning: listening on {host}: anyone who can reach this address can use the API",
                           highlight=False)
-    application = create_app(bundle, backend=backend, threads=threads, max_batch=max_batch, max_wait_ms=batch_wait_ms)
+    hosts = [*LOCAL_HOSTS, *allowed_hosts] + ([host] if host not in ("0.0.0.0", "::") else [])
+    application = create_app(bundle, backend=backend, threads=threads, max_batch=max_batch, max_wait_ms=batch_wait_ms,
+                             allowed_hosts=hosts)
     uvicorn.run(application, host=host, port=port, access_log=access_log, log_level="info",
                 timeout_graceful_shutdown=5)

@@ -58,7 +58,7 @@ def train(
 ) -> None:
     """Train a model; writes config, tokenizer, checkpoint, history, metrics and a bundle."""
     from sentiment_lab.config import load_config
-    from sentiment_lab.training.loop import train as run_train
+    from sentiment_lab.training.loop import resume_training, train as run_train
 
     output = renamed(output, old_run_dir, "--output", "--run-dir")
     overrides = parse_overrides(ctx.args, sets)
@@ -69,23 +69,17 @@ def train(
                        ("data.limit", limit), ("train.epochs", epochs), ("train.seed", seed), ("train.device", device)):
         if value is not None:
             overrides.append(f"{key}={value}")
+    # progress bars only on a terminal: in a log file they are noise (the epoch lines say it all)
+    show = progress and err_console.is_terminal
     if resume is not None:
-        import json
-
         if overrides or output is not None:
             raise ConfigError("--resume continues a run with the settings it was started with; "
                               "drop the other options (or start a new run to change them)")
-        if not (resume / "config.json").is_file():
-            raise ConfigError(f"nothing to resume in {resume}: no config.json")
-        from sentiment_lab.config import Config
-        cfg = Config.from_dict(json.loads((resume / "config.json").read_text()))
         out = resume
+        result = resume_training(resume, progress=show, console=err_console)
     else:
-        cfg = load_config(preset, overrides)
         out = output or Path("runs") / Path(preset).stem
-    # progress bars only on a terminal: in a log file they are noise (the epoch lines say it all)
-    result = run_train(cfg, out, resume=resume is not None, progress=progress and err_console.is_terminal,
-                       console=err_console)
+        result = run_train(load_config(preset, overrides), out, progress=show, console=err_console)
     from sentiment_lab.training.distributed import launched_rank
 
     if launched_rank() != 0:  # torchrun: the other ranks hold no metrics; rank 0 reports
