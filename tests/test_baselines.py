@@ -157,3 +157,84 @@ def test_cli_train_refuses_bad_params_and_foreign_outputs(imdb_archive, tmp_path
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["baseline", "train", "vader", "--data", str(imdb_archive), "-o", str(tmp_path / "v")])
     assert r.exit_code == 0, r.output  # retraining into its own earlier output is allowed
+
+
+# ---- checksums (security audit): the same verify as a model bundle's ----
+
+@pytest.fixture
+def saved_tfidf(corpus_splits, tmp_path):
+    return get_baseline("tfidf").fit(*xy(corpus_splits.train)).save_pretrained(tmp_path / "t")
+
+
+def _rewrite(d, edit, sealed=None):
+    """Edit baseline.json; sealed=True recomputes its own checksum, False drops it (a baseline
+    saved before the field existed), None leaves it."""
+    from sentiment_lab.compare.baselines.base import layout
+    from sentiment_lab.inference.integrity import DIGEST, seal
+
+    meta = json.loads((d / "baseline.json").read_text())
+    edit(meta)
+    if sealed:
+        seal(meta, layout(meta["name"]))
+    elif sealed is False:
+        meta.pop(DIGEST, None)
+    (d / "baseline.json").write_text(json.dumps(meta, indent=2))
+
+
+def _refused(d, match):
+    with pytest.raises(BundleError, match=match) as info:
+        load_baseline(d)
+    assert "\n" not in str(info.value)
+
+
+def test_baselines_share_the_bundle_verify_function():
+    from sentiment_lab.compare.baselines import base
+    from sentiment_lab.inference import bundle, integrity
+
+    assert base.verify is bundle.verify is integrity.verify
+    assert base.layout("tfidf").required == ("arrays.safetensors", "vocabulary.json")
+    assert base.layout("vader").required == base.layout("sentence-embeddings").required == ("arrays.safetensors",)
+
+
+def test_saved_baselines_list_exactly_their_files(saved_tfidf, tmp_path):
+    from sentiment_lab.inference.integrity import DIGEST
+
+    meta = json.loads((saved_tfidf / "baseline.json").read_text())
+    assert set(meta["sha256"]) == {"arrays.safetensors", "vocabulary.json"} and DIGEST in meta
+    vader = get_baseline("vader").save_pretrained(tmp_path / "v")
+    assert set(json.loads((vader / "baseline.json").read_text())["sha256"]) == {"arrays.safetensors"}
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["sealed", "legacy"])
+def test_baseline_with_its_sha256_table_deleted_is_refused(saved_tfidf, legacy):
+    (saved_tfidf / "vocabulary.json").write_text('["altered"]')
+    _rewrite(saved_tfidf, lambda m: m.pop("sha256"), sealed=False if legacy else None)
+    _refused(saved_tfidf, "baseline.json has no sha256 table" if legacy
+             else "was changed: baseline.json does not match its own checksum")
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["resealed", "legacy"])
+def test_baseline_manifest_must_list_every_file(saved_tfidf, legacy):
+    _rewrite(saved_tfidf, lambda m: m["sha256"].pop("vocabulary.json"), sealed=not legacy)
+    _refused(saved_tfidf, "is incomplete: baseline.json does not list vocabulary.json")
+
+
+@pytest.mark.parametrize("name", ["/etc/hostname", "../t/vocabulary.json", "a\\b"])
+def test_baseline_manifest_naming_a_path_outside_is_refused(saved_tfidf, name):
+    _rewrite(saved_tfidf, lambda m: m["sha256"].update({name: "0" * 64}), sealed=True)
+    _refused(saved_tfidf, "baseline.json lists .* which is not a file of the baseline")
+
+
+def test_baseline_json_itself_is_checked(saved_tfidf):
+    _rewrite(saved_tfidf, lambda m: m["params"].update(C=1000.0))
+    _refused(saved_tfidf, "was changed: baseline.json does not match its own checksum")
+    # another kind's name with this kind's files: the set no longer fits, sealed or not
+    _rewrite(saved_tfidf, lambda m: m.update(name="vader"), sealed=True)
+    _refused(saved_tfidf, "lists an unexpected file 'vocabulary.json'")
+
+
+def test_a_baseline_saved_before_the_seal_still_loads(saved_tfidf, corpus_splits):
+    x, _ = xy(corpus_splits.test)
+    p = load_baseline(saved_tfidf).predict_proba(x)
+    _rewrite(saved_tfidf, lambda m: None, sealed=False)
+    assert np.array_equal(load_baseline(saved_tfidf).predict_proba(x), p)

@@ -53,7 +53,8 @@ def test_weights_of_another_shape_with_valid_checksums(bundle_copy, backend, nam
 
     from safetensors.numpy import load_file, save_file
 
-    from sentiment_lab.inference.bundle import _sha256
+    from sentiment_lab.inference.bundle import LAYOUT, _sha256
+    from sentiment_lab.inference.integrity import seal
 
     path = bundle_copy / "model.safetensors"
     state = load_file(str(path))
@@ -61,7 +62,7 @@ def test_weights_of_another_shape_with_valid_checksums(bundle_copy, backend, nam
     save_file(state, str(path))
     meta = json.loads((bundle_copy / "config.json").read_text())
     meta["sha256"]["model.safetensors"] = _sha256(path)
-    (bundle_copy / "config.json").write_text(json.dumps(meta))
+    (bundle_copy / "config.json").write_text(json.dumps(seal(meta, LAYOUT)))  # config.json's own checksum too
     with pytest.raises(BundleError, match=f"does not fit the architecture: .*{name}"):
         load_pretrained(bundle_copy, backend=backend)
 

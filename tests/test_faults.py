@@ -155,3 +155,57 @@ def test_a_full_disk_while_predictions_are_written_leaves_the_previous_file_whol
     assert out.read_bytes() == before
     # the finished chunks stay in .out.csv.parts for `--resume` (streaming.py), never in out.csv
     assert sorted(p.name for p in disk.iterdir()) in (["filler", "out.csv"], [".out.csv.parts", "filler", "out.csv"])
+
+
+def test_a_full_disk_while_a_bundle_is_written_leaves_the_previous_one_whole(small_disk, tiny_bundle):
+    """safetensors' own save_file raised SafetensorError ("No space left on device"), which the
+    CLI does not report as "cannot write"; the bytes now go through fileio: a plain OSError."""
+    from sentiment_lab import SentimentClassifier
+    from sentiment_lab.inference.bundle import save_pretrained
+
+    disk, fill = small_disk
+    clf = SentimentClassifier.from_pretrained(tiny_bundle)
+    clf_dir = disk / "bundle"
+    save_pretrained(clf_dir, clf.model, clf.encoder, clf.config)
+    before = _tree(clf_dir)
+    fill(leave=4096)  # room for a file or two, not for a bundle
+    with pytest.raises(OSError):
+        save_pretrained(clf_dir, clf.model, clf.encoder, clf.config)
+    assert _tree(clf_dir) == before
+    assert sorted(p.name for p in disk.iterdir()) == ["bundle", "filler"]  # no temporary folder left
+    assert SentimentClassifier.from_pretrained(clf_dir)(["a fine film"])
+
+
+def test_a_full_disk_while_a_baseline_is_saved_is_an_os_error(small_disk, corpus_splits):
+    from sentiment_lab.compare.baselines import get_baseline, load_baseline
+
+    disk, fill = small_disk
+    clf = get_baseline("tfidf").fit([r.text for r in corpus_splits.train], [r.label for r in corpus_splits.train])
+    out = clf.save_pretrained(disk / "tfidf")
+    before = _tree(out)
+    fill(leave=0)  # arrays.safetensors, written first, finds no room
+    with pytest.raises(OSError):
+        clf.save_pretrained(out)
+    assert _tree(out) == before and sorted(p.name for p in disk.iterdir()) == ["filler", "tfidf"]
+    assert load_baseline(out).predict(["a fine film"])
+
+
+def test_a_full_disk_while_a_checkpoint_is_written_is_an_os_error(small_disk):
+    import numpy as np
+    import torch
+
+    from sentiment_lab.training.checkpoint import TrainState, find_checkpoint, save_checkpoint
+
+    disk, fill = small_disk
+    torch.manual_seed(0)
+    model = torch.nn.Linear(8, 1)
+    opt = torch.optim.Adam(model.parameters())
+    model(torch.ones(2, 8)).sum().backward()
+    opt.step()
+    ckdir = disk / "checkpoint"
+    save_checkpoint(ckdir, model, opt, TrainState(), epoch=1, numpy_seed=0)
+    before = _tree(ckdir)
+    fill(leave=0)
+    with pytest.raises(OSError):
+        save_checkpoint(ckdir, model, opt, TrainState(rng=np.random.default_rng(0)), epoch=2, numpy_seed=0)
+    assert _tree(ckdir) == before and find_checkpoint(ckdir) == ckdir

@@ -8,13 +8,15 @@
     README.md          the model card
 
 The checksums in config.json make a truncated, altered or partial bundle fail on load with
-a message naming the file, instead of producing wrong predictions.
+a message naming the file, instead of producing wrong predictions: its "sha256" table must list
+exactly the files above but README.md (plus model.onnx / model.int8.onnx when exported), and
+config.json checks itself ("manifest_sha256"); see integrity.py. They detect corruption, not a
+deliberate forgery.
 """
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import json
 import shutil
 import tempfile
@@ -25,9 +27,10 @@ from typing import TYPE_CHECKING, Any
 from safetensors import SafetensorError
 
 from sentiment_lab import __version__
-from sentiment_lab.fileio import check_dir_target, swap_dir, write_json
+from sentiment_lab.fileio import check_dir_target, swap_dir, write_bytes, write_json, write_text
 from sentiment_lab.config import Config
 from sentiment_lab.exceptions import BundleError, SentimentLabError
+from sentiment_lab.inference.integrity import Layout, file_sha256, seal, verify
 from sentiment_lab.inference.postprocess import LABELS
 from sentiment_lab.text.tokenizer import TextEncoder
 
@@ -36,6 +39,9 @@ if TYPE_CHECKING:  # torch is imported lazily: the NumPy runtime loads bundles w
 
 FORMAT_VERSION = 1
 CHECKED = ("tokenizer.json", "model.safetensors", "metrics.json", "history.json")
+ONNX_EXPORTS = ("model.onnx", "model.int8.onnx")  # onnx_backend.ONNX_FILES, written by onnx_export
+#: what a bundle's config.json must list; the ONNX exports and their "onnx" section come after sealing
+LAYOUT = Layout("bundle", "config.json", required=CHECKED, optional=ONNX_EXPORTS, unsealed=("onnx",))
 
 
 def default_bundle() -> Path:
@@ -43,31 +49,32 @@ def default_bundle() -> Path:
     return Path(str(resources.files("sentiment_lab").joinpath("default_model")))
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+_sha256 = file_sha256  # the name onnx_export and older callers import
 
 
 def save_pretrained(directory: str | Path, model: "torch.nn.Module", encoder: TextEncoder, cfg: Config,
                     metrics: dict[str, Any] | None = None, history: list[dict] | None = None,
                     card: str | None = None) -> Path:
     """Write a bundle into a temporary sibling directory, then swap it into place."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     directory = check_dir_target(directory, "config.json")
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}."))
     try:
-        encoder.save(tmp / "tokenizer.json")
+        # through fileio, as every other file: a full disk is a plain OSError (ENOSPC), which the
+        # CLI reports in one line, not safetensors' SafetensorError or the tokenizers' Exception
+        write_text(tmp / "tokenizer.json", encoder.tokenizer.to_str(pretty=True))
         state = {k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}
-        save_file(state, str(tmp / "model.safetensors"), metadata={"format": "pt"})
+        write_bytes(tmp / "model.safetensors", save(state, metadata={"format": "pt"}))
         write_json(tmp / "metrics.json", metrics or {})
         write_json(tmp / "history.json", history or [])
         meta = {"format_version": FORMAT_VERSION, "sentiment_lab_version": __version__,
                 "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                 "labels": LABELS, "vocab_size": encoder.vocab_size, "config": cfg.to_dict(),
                 "sha256": {name: _sha256(tmp / name) for name in CHECKED}}
-        write_json(tmp / "config.json", meta)
-        (tmp / "README.md").write_text(card or model_card(meta, metrics or {}), encoding="utf-8")
+        write_json(tmp / "config.json", seal(meta, LAYOUT))
+        write_text(tmp / "README.md", card or model_card(meta, metrics or {}))
         swap_dir(tmp, directory, "config.json")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -81,10 +88,10 @@ def copy_bundle(source: str | Path, directory: str | Path, expected_sha256: dict
     verified before the swap; `expected_sha256` (the manifest the bundle was loaded with) must
     match it, so a bundle replaced since it was loaded is refused rather than saved instead."""
     source = Path(source)
-    names = ["config.json", *read_meta(source).get("sha256", {})]
+    if expected_sha256 is not None and _raw_meta(source).get("sha256") != expected_sha256:
+        raise BundleError(f"bundle {source} changed since it was loaded; load it again before saving")
+    names = ["config.json", *read_meta(source)["sha256"]]  # verified: plain names of the expected files
     names += ["README.md"] if (source / "README.md").is_file() else []
-    if any(Path(name).name != name for name in names):
-        raise BundleError(f"{source}/config.json lists a file outside the bundle")
     directory = check_dir_target(directory, "config.json")
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}."))
@@ -101,7 +108,18 @@ def copy_bundle(source: str | Path, directory: str | Path, expected_sha256: dict
     return directory
 
 
+def _raw_meta(directory: Path) -> dict[str, Any]:
+    """config.json as written, unverified ({} when unreadable: read_meta says why)."""
+    try:
+        meta = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
 def read_meta(directory: str | Path) -> dict[str, Any]:
+    """config.json of a bundle, verified (integrity.verify): it lists exactly the bundle's
+    files, each matches its checksum, and config.json matches its own."""
     directory = Path(directory)
     if not directory.is_dir():
         raise BundleError(f"model bundle not found: {directory}")
@@ -116,12 +134,7 @@ def read_meta(directory: str | Path) -> dict[str, Any]:
         if (directory / "bundle" / "config.json").is_file():
             raise BundleError(f"{directory} is a run folder; its model bundle is {directory / 'bundle'}")
         raise BundleError(f"{path}: unsupported bundle format {meta.get('format_version') if isinstance(meta, dict) else None!r}")
-    for name, digest in meta.get("sha256", {}).items():
-        f = directory / name
-        if not f.is_file():
-            raise BundleError(f"bundle {directory} is incomplete: {name} is missing")
-        if _sha256(f) != digest:
-            raise BundleError(f"bundle {directory}: {name} does not match its checksum (altered or truncated)")
+    verify(directory, meta, LAYOUT)
     return meta
 
 
@@ -130,9 +143,14 @@ def load_parts(directory: str | Path) -> tuple[Config, TextEncoder, dict[str, An
     directory = Path(directory)
     meta = read_meta(directory)
     try:
+        if not isinstance(meta.get("config"), dict):
+            raise BundleError("no \"config\" table")
         cfg = Config.from_dict(meta["config"])
-    except (KeyError, SentimentLabError) as exc:
-        raise BundleError(f"{directory}/config.json: bad config: {exc}") from None
+    except (SentimentLabError, KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        # Config.from_dict checks types and bounds (ConfigError); anything else it lets through
+        # is still a bad bundle, in one line, not a traceback
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise BundleError(f"{directory}/config.json: bad config: {detail}") from None
     encoder = TextEncoder.load(directory / "tokenizer.json", cfg.text.max_len, cfg.text.truncation)
     return cfg, encoder, meta
 

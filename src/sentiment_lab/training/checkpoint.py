@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 from torch.optim.swa_utils import AveragedModel
 
-from sentiment_lab.fileio import replacing, write_json
+from sentiment_lab.fileio import replacing, write_bytes, write_json
 
 
 @dataclass
@@ -33,6 +33,12 @@ def _cpu(module: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
 
 
+def _save_tensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
+    """safetensors bytes written through fileio: a full disk is a plain OSError (ENOSPC), which
+    the CLI reports in one line, not safetensors' own SafetensorError."""
+    write_bytes(path, save(tensors))
+
+
 def save_checkpoint(ckdir: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, state: TrainState,
                     epoch: int, numpy_seed: int, ema: AveragedModel | None = None) -> None:
     """The state after a finished epoch, written to CKDIR.tmp and swapped in (CKDIR -> CKDIR.old,
@@ -41,15 +47,15 @@ def save_checkpoint(ckdir: Path, model: torch.nn.Module, opt: torch.optim.Optimi
     tmp, old = ckdir.with_name(ckdir.name + ".tmp"), ckdir.with_name(ckdir.name + ".old")
     shutil.rmtree(tmp, ignore_errors=True)  # a write cut short by a kill: never mixed with this one
     tmp.mkdir(parents=True)
-    save_file(_cpu(model), str(tmp / "model.safetensors"))
+    _save_tensors(_cpu(model), tmp / "model.safetensors")
     osd = opt.state_dict()
     tensors = {f"{i}.{k}": v.detach().cpu().contiguous().reshape(v.shape)
                for i, s in osd["state"].items() for k, v in s.items() if torch.is_tensor(v)}
-    save_file(tensors, str(tmp / "optimizer.safetensors"))
+    _save_tensors(tensors, tmp / "optimizer.safetensors")
     if state.best_state is not None:
-        save_file(state.best_state, str(tmp / "best.safetensors"))
+        _save_tensors(state.best_state, tmp / "best.safetensors")
     if ema is not None:
-        save_file(_cpu(ema), str(tmp / "ema.safetensors"))
+        _save_tensors(_cpu(ema), tmp / "ema.safetensors")
     write_json(tmp / "state.json", {"epoch": epoch, "step": state.step, "history": state.history, "best": state.best,
                                     "numpy_seed": numpy_seed, "param_groups": osd["param_groups"],
                                     "torch_rng": torch.get_rng_state().tolist()})

@@ -4,17 +4,20 @@ A baseline answers the same calls as `SentimentClassifier` (`__call__`, `predict
 `predict_proba`, `score`, `labels`), so comparing methods is one loop. It is saved as a
 directory, never a pickle:
 
-    baseline.json       {"format": "sentiment-lab-baseline", "name": ..., "params": ..., "sha256": ...}
+    baseline.json       {"format": "sentiment-lab-baseline", "name": ..., "params": ..., "sha256": ...,
+                         "manifest_sha256": ...}
     arrays.safetensors  learned arrays (idf, coefficients, log-count ratios, ...)
     vocabulary.json     n-gram list in column order (text baselines only)
 
 scikit-learn estimators are rebuilt from those arrays on load; a round trip gives identical
-probabilities (tested). Checksums make an altered or truncated directory fail loudly.
+probabilities (tested). Checksums make an altered, truncated or partial directory fail loudly,
+checked by the same function as a model bundle's (inference/integrity.py): baseline.json lists
+exactly the files of its kind of baseline and checks itself ("manifest_sha256"). They detect
+corruption, not a deliberate forgery.
 """
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import shutil
 import tempfile
@@ -24,7 +27,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from sentiment_lab import __version__
-from sentiment_lab.fileio import check_dir_target, swap_dir, write_json
+from sentiment_lab.fileio import check_dir_target, swap_dir, write_bytes, write_json
+from sentiment_lab.inference.integrity import Layout, file_sha256, seal, verify
 from sentiment_lab.inference.mixin import ClassifierMixin
 from sentiment_lab.inference.postprocess import LABELS
 from sentiment_lab.exceptions import BundleError, DataError
@@ -33,6 +37,17 @@ from sentiment_lab.text.tokenizer import check_labels, check_texts
 FORMAT = "sentiment-lab-baseline"
 FORMAT_VERSION = 1
 META = "baseline.json"
+ARRAYS, VOCABULARY = "arrays.safetensors", "vocabulary.json"
+#: the baselines that save their n-gram vocabulary beside the arrays (the others: arrays only)
+WITH_VOCABULARY = frozenset({"tfidf", "nbsvm"})
+
+
+def layout(name: str, files: tuple[str, ...] | None = None) -> Layout:
+    """What a saved baseline of that name must hold: `files` (a subclass's `saved_files`), or
+    arrays.safetensors, plus vocabulary.json for the n-gram baselines."""
+    if files is None:
+        files = (ARRAYS, VOCABULARY) if name in WITH_VOCABULARY else (ARRAYS,)
+    return Layout("baseline", META, required=tuple(files))
 
 
 def check_inputs(texts: Sequence[str], labels: Sequence[int] | None = None) -> tuple[list[str], np.ndarray | None]:
@@ -54,6 +69,9 @@ class Baseline(ClassifierMixin):
     name = "baseline"
     #: constructor parameters saved in baseline.json (scikit-learn style: stored, not used, by __init__)
     param_names: tuple[str, ...] = ()
+    #: files saved beside baseline.json; None: see `layout` (a new baseline outside WITH_VOCABULARY
+    #: that saves a vocabulary sets ("arrays.safetensors", "vocabulary.json"))
+    saved_files: tuple[str, ...] | None = None
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """(N, 2) probabilities, columns negative, positive (an unfitted baseline refuses first)."""
@@ -91,7 +109,7 @@ class Baseline(ClassifierMixin):
     # ---- save / load ----
     def save_pretrained(self, directory: str | Path, metrics: dict[str, Any] | None = None) -> Path:
         """Write into a temporary sibling directory, then swap it into place (atomic for readers)."""
-        from safetensors.numpy import save_file
+        from safetensors.numpy import save
 
         self._check_fitted()
         directory = check_dir_target(directory, META)
@@ -99,17 +117,22 @@ class Baseline(ClassifierMixin):
         arrays, state, vocabulary = self._arrays()
         tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}."))
         try:
-            save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, str(tmp / "arrays.safetensors"))
-            files = ["arrays.safetensors"]
+            # bytes through fileio: a full disk is a plain OSError, not safetensors' SafetensorError
+            write_bytes(tmp / ARRAYS, save({k: np.ascontiguousarray(v) for k, v in arrays.items()}))
+            files = [ARRAYS]
             if vocabulary is not None:
-                write_json(tmp / "vocabulary.json", vocabulary)
-                files.append("vocabulary.json")
+                write_json(tmp / VOCABULARY, vocabulary)
+                files.append(VOCABULARY)
+            expected = layout(self.name, self.saved_files)
+            if set(files) != set(expected.required):  # a bug here, not a user's error: say so now, not at load
+                raise RuntimeError(f"{type(self).__name__} saved {files}, but a {self.name!r} baseline holds "
+                                   f"{list(expected.required)}; set saved_files")
             meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "name": self.name,
                     "sentiment_lab_version": __version__, "labels": LABELS,
                     "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                     "params": self.get_params(), "state": state, "metrics": metrics or {},
                     "sha256": {f: _sha256(tmp / f) for f in files}}
-            write_json(tmp / META, meta)
+            write_json(tmp / META, seal(meta, expected))
             swap_dir(tmp, directory, META)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -122,22 +145,25 @@ class Baseline(ClassifierMixin):
         from safetensors.numpy import load_file
 
         directory = Path(directory)
-        meta = read_meta(directory)
+        meta = read_meta(directory, cls.saved_files)
         if meta["name"] != cls.name:
             raise BundleError(f"{directory} holds a {meta['name']!r} baseline, not {cls.name!r}")
         obj = cls(**{k: _tuples(v) for k, v in meta["params"].items() if k in cls.param_names})
         try:
-            arrays = load_file(str(directory / "arrays.safetensors"))
+            arrays = load_file(str(directory / ARRAYS))
         except (SafetensorError, OSError) as exc:
             raise BundleError(f"{directory}/arrays.safetensors is unreadable: {exc}") from None
-        vocab_path = directory / "vocabulary.json"
-        vocabulary = json.loads(vocab_path.read_text(encoding="utf-8")) if vocab_path.is_file() else None
+        vocab_path = directory / VOCABULARY  # read only when listed, so verified: never a stray file
+        vocabulary = json.loads(vocab_path.read_text(encoding="utf-8")) if VOCABULARY in meta["sha256"] else None
         obj._restore(arrays, meta.get("state", {}), vocabulary)
         return obj
 
 
-def read_meta(directory: Path) -> dict[str, Any]:
-    """baseline.json of a saved baseline, with every listed file checked against its sha256."""
+def read_meta(directory: Path, files: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """baseline.json of a saved baseline, verified as a bundle's config.json is
+    (integrity.verify): it lists exactly the files of its kind (`layout(name, files)`), each
+    matches its checksum, and baseline.json matches its own."""
+    directory = Path(directory)
     path = directory / META
     if not path.is_file():
         raise BundleError(f"{directory} is not a saved baseline: {META} is missing")
@@ -147,21 +173,13 @@ def read_meta(directory: Path) -> dict[str, Any]:
         raise BundleError(f"{path} is not valid JSON: {exc}") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("format_version") != FORMAT_VERSION:
         raise BundleError(f"{path}: not a sentiment-lab baseline (format {FORMAT} v{FORMAT_VERSION} expected)")
-    for name, digest in meta.get("sha256", {}).items():
-        f = directory / name
-        if not f.is_file():
-            raise BundleError(f"baseline {directory} is incomplete: {name} is missing")
-        if _sha256(f) != digest:
-            raise BundleError(f"baseline {directory}: {name} does not match its checksum (altered or truncated)")
+    if not isinstance(meta.get("name"), str):
+        raise BundleError(f"{path}: not a sentiment-lab baseline (no name)")
+    verify(directory, meta, layout(meta["name"], files))
     return meta
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+_sha256 = file_sha256
 
 
 def _tuples(v: Any) -> Any:
