@@ -472,6 +472,6 @@ def test_help_lists_the_commands_in_panels_in_a_useful_order():
         "Look inside": ["plot", "report", "data-plots", "embeddings", "explain", "errors", "challenge"],
         "Compare": ["compare", "baseline"],
         "Serve and deploy": ["serve", "export"],
-        "Data": ["download", "generate"],
+        "Data": ["datasets", "download", "generate"],
     }
     assert list(panels)[1:] == ["Train and use", "Look inside", "Compare", "Serve and deploy", "Data"]

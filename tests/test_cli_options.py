@@ -32,7 +32,7 @@ USES_A_MODEL = {"predict", "evaluate", "challenge", "explain", "embeddings", "er
                 "export", "serve", "baseline evaluate", "baseline predict"}
 WRITES = {"train", "evaluate", "predict", "experiment", "report", "data-plots", "embeddings", "explain", "errors",
           "challenge", "compare", "baseline train", "baseline evaluate", "export", "download", "generate"}
-NEITHER = {"plot"}  # writes RUN_DIR/plots/, inside the run it reads: nothing to choose
+NEITHER = {"plot", "datasets"}  # writes RUN_DIR/plots/, inside the run it reads: nothing to choose
 
 # The Python name each shared option has in a command's signature.
 SHARED = {"model": MODEL, "output": OUTPUT, "examples": EXAMPLES, "llm_model": LLM_MODEL,

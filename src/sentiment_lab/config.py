@@ -49,7 +49,7 @@ def setting(default: Any, **constraints: Any) -> Any:
 
 @dataclass
 class DataConfig:
-    source: str = "imdb"  # "imdb" (archive/folder/cache), "synthetic", or a CSV/TSV/JSONL/Parquet file
+    source: str = "imdb"  # "imdb" (archive/folder/cache), "synthetic", a named dataset or mixture ("sst2", "imdb+sst2": docs/datasets.md), or a CSV/TSV/JSONL/Parquet file
     path: str | None = None  # archive, aclImdb/ folder or table; None = cache/download
     test_path: str | None = None  # optional separate test table
     text_column: str = "text"

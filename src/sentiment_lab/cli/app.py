@@ -14,7 +14,7 @@ PANELS: dict[str, tuple[str, ...]] = {
     "Look inside": ("plot", "report", "data-plots", "embeddings", "explain", "errors", "challenge"),
     "Compare": ("compare", "baseline"),
     "Serve and deploy": ("serve", "export"),
-    "Data": ("download", "generate"),
+    "Data": ("datasets", "download", "generate"),
 }
 _ORDER = [name for names in PANELS.values() for name in names]
 

@@ -39,7 +39,8 @@ def parse_overrides(extra: list[str], sets: list[str]) -> list[str]:
 def train(
     ctx: typer.Context,
     preset: str = typer.Option("seed", "--preset", "-p", help="Preset name or a TOML config file."),
-    data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive or folder, or a CSV/TSV/JSONL/Parquet file. "
+    data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive or folder, a CSV/TSV/JSONL/Parquet file, or a "
+                                       "named dataset or mixture (sst2, imdb+sst2+amazon-blitzer: sentiment-lab datasets). "
                                        "Default: the cached IMDB archive, downloaded if absent."),
     test_data: Optional[str] = typer.Option(None, "--test-data", help="Separate test table (for your own data)."),
     text_column: Optional[str] = text_column_option("the config's data.text_column, text in the presets"),
@@ -58,12 +59,14 @@ def train(
 ) -> None:
     """Train a model; writes config, tokenizer, checkpoint, history, metrics and a bundle."""
     from sentiment_lab.config import load_config
+    from sentiment_lab.data import is_dataset_spec
     from sentiment_lab.training.loop import resume_training, train as run_train
 
     output = renamed(output, old_run_dir, "--output", "--run-dir")
     overrides = parse_overrides(ctx.args, sets)
     if data is not None:
-        overrides.append(f"data.source={data}" if data.lower().endswith(TABLES) else f"data.path={data}")
+        named = is_dataset_spec(data) and data.lower() != "imdb"  # "sst2", "imdb+sst2+amazon-blitzer", a typo
+        overrides.append(f"data.source={data}" if named or data.lower().endswith(TABLES) else f"data.path={data}")
     for key, value in (("data.test_path", test_data), ("data.text_column", text_column),
                        ("data.label_column", label_column), ("data.rating_threshold", rating_threshold),
                        ("data.limit", limit), ("train.epochs", epochs), ("train.seed", seed), ("train.device", device)):

@@ -17,13 +17,17 @@ from sentiment_lab.data.tabular import load_table, read_table
 __all__ = ["Record", "Splits", "UNLABELED", "download", "load_imdb", "load_table", "read_table", "make_corpus",
            "load_splits", "split_train_val", "subsample", "label_blocks", "VAL_BLOCK", "_natural_key",
            "DATASETS", "Dataset", "DATA_ENV", "dataset_names", "get_dataset", "list_datasets", "load_dataset",
-           "resolve_dataset", "Mixture", "load_mixture", "parse_mixture", "detokenize"]
+           "resolve_dataset", "Mixture", "load_mixture", "parse_mixture", "detokenize", "is_dataset_spec"]
 
 
 def load_splits(cfg: DataConfig, seed: int = 42, progress: bool = True) -> Splits:
     """Train/validation/test records as configured; validation always comes out of train."""
     if cfg.source == "synthetic":  # a tiny learnable corpus: demos and tests, no files needed
         train, test = make_corpus(cfg.limit or 400, seed=seed), make_corpus(cfg.limit or 400, seed=seed + 1, split="test")
+    elif cfg.source != "imdb" and is_dataset_spec(cfg.source):  # "sst2", "imdb+sst2+amazon-blitzer"
+        mix = load_mixture(cfg.source, caps=cfg.limit, seed=seed, val_fraction=cfg.val_fraction,
+                           val_split=cfg.val_split, progress=progress)
+        return Splits(train=mix.train, val=mix.val, test=subsample(mix.test, cfg.limit, seed))
     elif cfg.source == "imdb":
         records = load_imdb(cfg.path, progress=progress)
         train = [r for r in records if r.split == "train"]
@@ -37,3 +41,15 @@ def load_splits(cfg: DataConfig, seed: int = 42, progress: bool = True) -> Split
     test = subsample(test, cfg.limit, seed)
     train, val = split_train_val(train, cfg.val_fraction, seed, cfg.val_split)
     return Splits(train=train, val=val, test=test)
+
+
+def is_dataset_spec(source: str) -> bool:
+    """True for what names datasets rather than a file: a registered name, a `+`-joined mixture,
+    or a bare word that is no file (loaded as a name, so that a typo lists the known names
+    instead of saying "file not found"). "synthetic" is not one."""
+    from pathlib import Path
+
+    if source == "synthetic" or Path(source).exists():
+        return False
+    parts = [part.strip().lower() for part in source.split("+")]
+    return all(p in DATASETS for p in parts) or "+" in source or not any(c in source for c in "/\\.")

@@ -45,12 +45,19 @@ def probabilities(logits: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-logits))
 
 
-def vm_of(model: torch.nn.Module, seqs: list[np.ndarray], y: np.ndarray, batch_size: int, device: torch.device,
-          dtype: torch.dtype | None) -> dict[str, Any]:
-    """The metrics of `model` on encoded reviews, without the text report (metrics.json)."""
-    m = compute_metrics(y, probabilities(predict_logits(model, seqs, batch_size, device, dtype)))
+def split_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
+    """The metrics of one split for metrics.json (without the text report)."""
+    m = compute_metrics(y, p)
     m.pop("classification_report")
     return m
+
+
+def rows_by_source(records: list[Record]) -> dict[str, np.ndarray]:
+    """Row indices of each source's records, in order of first appearance."""
+    rows: dict[str, list[int]] = {}
+    for i, r in enumerate(records):
+        rows.setdefault(r.source or "unnamed", []).append(i)
+    return {source: np.asarray(idx) for source, idx in rows.items()}
 
 
 def write_predictions(path: Path, records: list[Record], y: np.ndarray, p: np.ndarray,
@@ -79,14 +86,20 @@ def finish_run(run: "Run", splits: Splits, encoder: TextEncoder, data: "RunData"
         run.dist.close()
         return TrainResult(model.eval(), encoder, state.history, {"best_epoch": best_epoch}, run_dir, best_epoch)
     metrics: dict[str, Any] = {"best_epoch": best_epoch}
-    if len(data.x_va):
-        metrics["val"] = vm_of(model, data.x_va, data.y_va, tc.eval_batch_size, run.device, run.dtype)
-    if splits.test:
-        x_te, full_te = encode_with_lengths(encoder, [r.text for r in splits.test])
-        y_te = labels(splits.test)
-        metrics["test"] = vm_of(model, x_te, y_te, tc.eval_batch_size, run.device, run.dtype)
-        p_te = probabilities(predict_logits(model, x_te, tc.eval_batch_size, run.device, run.dtype))
-        write_predictions(run_dir / "test_predictions.csv", splits.test, y_te, p_te, x_te, full_te)
+    for name, records, seqs in (("val", splits.val, data.x_va), ("test", splits.test, None)):
+        if not records:
+            continue
+        full = None
+        if seqs is None:
+            seqs, full = encode_with_lengths(encoder, [r.text for r in records])
+        y = labels(records)
+        p = probabilities(predict_logits(model, seqs, tc.eval_batch_size, run.device, run.dtype))
+        metrics[name] = split_metrics(y, p)
+        if len({r.source for r in records}) > 1:  # a mixture: each source's figures too
+            metrics[f"{name}_by_source"] = {source: split_metrics(y[rows], p[rows])
+                                            for source, rows in rows_by_source(records).items()}
+        if full is not None:
+            write_predictions(run_dir / "test_predictions.csv", records, y, p, seqs, full)
     metrics["timings"] = {"encode_s": data.encode_s, "train_s": sum(h["train_s"] for h in state.history)}
     if tc.pretrain_epochs and (run_dir / "pretrain_history.json").exists():  # read back: a resumed run counts it too
         metrics["timings"]["pretrain_s"] = sum(r["s"] for r in json.loads((run_dir / "pretrain_history.json").read_text()))

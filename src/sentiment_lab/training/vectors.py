@@ -77,7 +77,9 @@ def run_word_vectors(cfg: "Config", splits: "Splits", encoder: TextEncoder, run_
                      console: "Console") -> tuple[np.ndarray, np.ndarray]:
     """Word vectors trained on the training split and their neighbour table, saved in the run
     directory (safetensors) so that a resumed run uses the very same ones."""
-    from safetensors.numpy import load_file, save_file
+    from safetensors.numpy import load_file, save
+
+    from sentiment_lab.fileio import write_bytes
 
     path = run_dir / "word_vectors.safetensors"
     if resume and path.exists():
@@ -88,8 +90,6 @@ def run_word_vectors(cfg: "Config", splits: "Splits", encoder: TextEncoder, run_
     vectors = train_word_vectors([r.text for r in splits.train], encoder, cfg.model.embedding_dim, kind,
                                  seed=cfg.train.seed)
     neighbours = nearest_neighbours(vectors)
-    tmp = path.with_suffix(".part")
-    save_file({"vectors": vectors, "neighbours": neighbours}, str(tmp))
-    tmp.replace(path)
+    write_bytes(path, save({"vectors": vectors, "neighbours": neighbours}))  # atomic; a full disk is an OSError
     console.log(f"{kind} vectors trained on the training split in {time.perf_counter() - t0:.1f}s")
     return vectors, neighbours
