@@ -103,3 +103,26 @@ def swap_dir(tmp: Path, directory: str | Path, marker: str) -> Path:
     else:
         os.replace(tmp, directory)
     return directory
+
+
+# A cell that starts with one of these is a formula to a spreadsheet that opens the CSV
+# (=HYPERLINK("http://evil", "click"), +cmd|..., @SUM(...)); tab and carriage return can hide one.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """`value`, or a text cell that a spreadsheet would run as a formula with a ' in front, as
+    OWASP advises for CSV injection: the text still reads the same to a person."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def spreadsheet_safe_frame(frame: "Any") -> "Any":
+    """A copy of a pandas DataFrame with every text column made spreadsheet_safe (for CSV/TSV
+    outputs: predictions, errors.csv); numbers are left alone."""
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
+    out = frame.copy()
+    for column in out.columns:
+        if is_object_dtype(out[column]) or is_string_dtype(out[column]):
+            out[column] = out[column].map(spreadsheet_safe)
+    return out

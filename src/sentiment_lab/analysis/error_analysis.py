@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 import pandas as pd
 
-from sentiment_lab.fileio import replacing
+from sentiment_lab.fileio import replacing, spreadsheet_safe_frame
 from sentiment_lab.exceptions import DataError
 from sentiment_lab.analysis.plots import _plt, _save
 
@@ -257,7 +257,7 @@ def write_report(res: ErrorAnalysis, out_dir: str | Path, max_len: int | None = 
     }
     paths = {"summary": _write(out / "errors.json", lambda p: write_json(p, _plain(summary)))}
     wrong = t[t["error"] != ""].sort_values("confidence", ascending=False, kind="stable")
-    paths["errors_csv"] = _write(out / "errors.csv", lambda p: wrong.to_csv(p, index=False))
+    paths["errors_csv"] = _write(out / "errors.csv", lambda p: spreadsheet_safe_frame(wrong).to_csv(p, index=False))
     paths["by_length_csv"] = _write(out / "error_rates_by_length.csv", lambda p: res.by_length.to_csv(p, index=False))
     if res.by_rating is not None:
         paths["by_rating_csv"] = _write(out / "error_rates_by_rating.csv",

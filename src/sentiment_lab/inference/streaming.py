@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterator
 
 import pandas as pd
 
-from sentiment_lab.fileio import check_target, replacing, write_json
+from sentiment_lab.fileio import check_target, replacing, spreadsheet_safe_frame, write_json
 from sentiment_lab.inference.postprocess import postprocess_columns
 from sentiment_lab.data.tabular import file_format, is_missing
 from sentiment_lab.exceptions import DataError, InputError, SentimentLabError, require_file
@@ -168,9 +168,10 @@ class Parts:
         elif self.fmt == "jsonl":
             frame.to_json(tmp, orient="records", lines=True, force_ascii=False)
         elif self.fmt == "tsv":
-            tmp.write_text("".join(_tsv_line(row) for row in frame.itertuples(index=False)), encoding="utf-8")
+            safe = spreadsheet_safe_frame(frame)  # a text starting with = + - @ would run as a formula
+            tmp.write_text("".join(_tsv_line(row) for row in safe.itertuples(index=False)), encoding="utf-8")
         else:
-            frame.to_csv(tmp, index=False, header=False)
+            spreadsheet_safe_frame(frame).to_csv(tmp, index=False, header=False)
         os.replace(tmp, path)
         self.rows.append(len(frame))
         write_json(self.dir / "state.json", {"fingerprint": self.fingerprint, "rows": self.rows,
@@ -275,7 +276,7 @@ def _to_stdout(clf: Any, chunks: Iterator[Chunk], total: float, input: Path, tex
     for chunk in chunks:
         col = _text_column(chunk.frame, text_column, input)
         scored = score_frame(clf, chunk.frame, col, chunk.first_row, input)
-        sys.stdout.write(scored[[col, "label", "score"]].to_csv(index=False, header=rows == 0))
+        sys.stdout.write(spreadsheet_safe_frame(scored[[col, "label", "score"]]).to_csv(index=False, header=rows == 0))
         rows += len(scored)
         if on_progress:
             on_progress(chunk.done, total, rows)
