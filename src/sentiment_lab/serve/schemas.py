@@ -20,6 +20,10 @@ MAX_BATCH = 256  # texts in one /v1/predict request
 MAX_JSON_BYTES = 2 * 1024 * 1024  # request body cap for JSON routes (checked before reading)
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # request body cap for file uploads
 MAX_FILE_ROWS = 10_000  # rows of an uploaded table
+# Characters of text in one upload, all rows together: 10,000 rows of 1,000 characters (about
+# the median IMDB review), and what a 10 MB CSV could hold at most. Only a compressed format
+# (Parquet) can describe more than its size: a 33 KB file held 300 million characters.
+MAX_UPLOAD_CHARS = 10_000_000
 MAX_IG_STEPS = 256
 
 
@@ -89,13 +93,13 @@ class PredictResponse(BaseModel):
 
 
 class TextPrediction(Prediction):
-    text: str
+    text: Optional[str] = Field(None, description="the row's text (left out when the request set include_text=false)")
 
 
 class FilePredictResponse(BaseModel):
-    text_column: str
-    count: int
-    predictions: list[TextPrediction]
+    text_column: str = Field(description="the column the texts were read from")
+    count: int = Field(description="rows scored")
+    predictions: list[TextPrediction] = Field(description="one per row, in file order")
 
 
 class ExplainRequest(BaseModel):

@@ -79,7 +79,7 @@ const STRINGS = {
 };
 
 const $ = (id) => document.getElementById(id);
-const state = { lang: "en", model: null, last: null, explanation: null, batch: [] };
+const state = { lang: "en", model: null, last: null, explanation: null, batch: [], batchSource: null };
 
 function t(key, ...args) {
   const v = STRINGS[state.lang][key];
@@ -124,20 +124,26 @@ function initialLanguage() {
 }
 
 // ---------- API ----------
-async function api(path, options) {
+// The response if it is a 2xx; otherwise an Error whose message is the API's one-line reason.
+async function fetchOk(path, options) {
   let response;
   try {
     response = await fetch(path, options);
   } catch (e) {
     throw new Error(`${t("network")} (${e.message})`);
   }
-  let body = null;
-  try { body = await response.json(); } catch (e) { /* not JSON */ }
   if (!response.ok) {
+    let body = null;
+    try { body = await response.json(); } catch (e) { /* not JSON */ }
     const detail = body && (body.message || (typeof body.detail === "string" ? body.detail : null));
     throw new Error(`${response.status}: ${detail || response.statusText}`);
   }
-  return body;
+  return response;
+}
+
+async function api(path, options) {
+  const response = await fetchOk(path, options);
+  try { return await response.json(); } catch (e) { return null; /* not JSON */ }
 }
 
 const postJSON = (path, payload) => api(path, {
@@ -330,13 +336,15 @@ async function runBatch() {
   $("download").disabled = true;
   try {
     let rows;
+    state.batchSource = null;
     if (file) {
       if (file.size > MAX_UPLOAD) throw new Error(t("fileTooLarge"));
-      const form = new FormData();
-      form.append("file", file);
-      form.append("text_column", $("column").value.trim() || "text");
+      const source = { file, column: $("column").value.trim() || "text" };
+      const form = uploadForm(source);
+      form.append("include_text", "true");  // the table shows each row's text
       $("batch-summary").textContent = t("running", 0, "?");
       rows = (await api("/v1/predict/file", { method: "POST", body: form })).predictions;
+      state.batchSource = source;
     } else {
       rows = [];
       for (let i = 0; i < lines.length; i += MAX_BATCH) {
@@ -345,6 +353,7 @@ async function runBatch() {
         const res = await postJSON("/v1/predict", { text: chunk });
         res.predictions.forEach((p, j) => rows.push({ text: chunk[j], ...p }));
       }
+      state.batchSource = { lines };
     }
     state.batch = rows;
     renderBatch(rows);
@@ -383,23 +392,40 @@ function renderBatch(rows) {
   $("batch-table").hidden = false;
 }
 
-function csvField(value) {
-  const s = String(value);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+// The table being classified, as an upload: the file itself, or the pasted lines as a .txt
+// file (one text per line, split at \n like the lines above).
+function uploadForm(source) {
+  const form = new FormData();
+  if (source.file) {
+    form.append("file", source.file);
+    form.append("text_column", source.column);
+  } else {
+    form.append("file", new Blob([source.lines.join("\n") + "\n"], { type: "text/plain" }), "lines.txt");
+  }
+  return form;
 }
 
-function downloadCsv() {
-  const header = ["text", "label", "score", "p_positive", "unknown_words"];
-  const lines = [header.join(",")].concat(state.batch.map((r) => [r.text, r.label, r.score.toFixed(6),
-    r.p_positive.toFixed(6), r.unknown_words.join(" ")].map(csvField).join(",")));
-  const blob = new Blob(["\ufeff" + lines.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });
-  const a = document.createElement("a");
-  a.href = URL.createObjectURL(blob);
-  a.download = "sentiment-predictions.csv";
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+// The CSV is written by the server (/v1/predict/file?format=csv), which neutralises cells a
+// spreadsheet would run as formulas (=, +, -, @ ...; docs/security.md): not built here.
+async function downloadCsv() {
+  if (!state.batchSource) return;
+  showError("batch-error", null);
+  setBusy("download", true);
+  try {
+    const response = await fetchOk("/v1/predict/file?format=csv", { method: "POST", body: uploadForm(state.batchSource) });
+    const blob = await response.blob();
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = "sentiment-predictions.csv";
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  } catch (e) {
+    showError("batch-error", e);
+  } finally {
+    setBusy("download", false);
+  }
 }
 
 function showFileName() {
