@@ -1,7 +1,8 @@
 """Load test of `sentiment-lab serve` on 127.0.0.1 with wrk, plus the backend choice and
-the oversize-body memory check.
+the oversize-body memory check; or (--mixed) the security audit's probes and a mixed load.
 
     .venv/bin/python benchmarks/bench_serve.py --out benchmarks/results/serve_cpu.json
+    .venv/bin/python benchmarks/bench_serve.py --mixed --out benchmarks/results/serve_mixed_load_cpu.json
 
 1. backends: NumPy vs PyTorch forward time per batch size, one thread each, in this process
    (what engine.SMALL_BATCH is based on);
@@ -15,6 +16,19 @@ the oversize-body memory check.
 
 Needs `wrk` (Debian: apt-get install -y wrk). wrk runs on the same cores as the server; the
 load average before and after each level is recorded because the machine may be shared.
+
+--mixed (no wrk needed; the server is `create_app` under uvicorn with the CLI's settings, in a
+subprocess, so the run does not depend on the CLI):
+1. probes (docs/security.md): a 33 KB Parquet file of 300,000 rows x 1,000 characters (server
+   RSS before/after), 2,000 rows x 20,000 characters (time, answer size), a one-word request
+   behind 24 concurrent 256-text requests (its wait), a request whose body never comes;
+2. mixed load: --clients closed-loop clients for --duration seconds, each sending one request
+   after another: single sentences (80%), lists of 256 review-length texts (10%), CSV files of
+   1,000 such rows without the texts echoed (5%), explanations (5%); a 503 is counted and the
+   client waits its Retry-After before going on. Reports single-text p50/p99, the share of
+   503s per kind, and server RSS idle (before), peak, right after, and after 10 s idle.
+The client is a minimal asyncio HTTP/1.1 client in this process (keep-alive, one connection
+per client), on the same cores as the server.
 """
 from __future__ import annotations
 
@@ -229,6 +243,318 @@ def memory_check(pid: int, port: int) -> dict:
     return out
 
 
+# ---------------------------------------------------------------- --mixed: probes and mixed load
+
+WORDS = ("the movie film was great awful acting plot boring brilliant story characters ending really not "
+         "bad good best worst director script scenes music performance watch time love hate dull funny").split()
+
+
+def review(rng, chars: int) -> str:
+    words = []
+    n = 0
+    while n < chars:
+        w = rng.choice(WORDS)
+        words.append(w)
+        n += len(w) + 1
+    return " ".join(words)[:chars].strip()
+
+
+def start_uvicorn(bundle: str | None, port: int, settings: list[str] = (),
+                  env: dict | None = None) -> tuple[subprocess.Popen, float]:
+    """create_app under uvicorn, as `sentiment-lab serve` runs it (same uvicorn settings);
+    `settings`: "module.NAME=value" overrides of sentiment_lab.serve constants (experiments)."""
+    import httpx
+
+    sets = "".join(f"import sentiment_lab.serve.{m.rsplit('.', 1)[0]} as _m; _m.{m.rsplit('.', 1)[1]} = {v}; "
+                   for m, v in (s.split("=", 1) for s in settings))
+    code = (f"import uvicorn; {sets}from sentiment_lab.serve import create_app; "
+            f"uvicorn.run(create_app({bundle!r}), host='127.0.0.1', port={port}, access_log=False, "
+            "log_level='warning', timeout_graceful_shutdown=5)")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, **(env or {})})
+    while True:
+        if proc.poll() is not None:
+            sys.exit(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                return proc, time.perf_counter() - t0
+        except httpx.HTTPError:
+            pass
+        if time.perf_counter() - t0 > 180:
+            proc.kill()
+            sys.exit("server not ready after 180 s")
+        time.sleep(0.2)
+
+
+def parquet_bytes(texts: list[str]) -> bytes:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(pa.table({"text": texts}), buf)  # pyarrow's defaults: dictionary encoding, snappy
+    return buf.getvalue()
+
+
+def post_file(port: int, name: str, data: bytes, timeout: float = 300, **form) -> tuple[int, int, float, str]:
+    """(status, answer bytes, seconds, detail) of one upload."""
+    import httpx
+
+    t0 = time.perf_counter()
+    try:
+        r = httpx.post(f"http://127.0.0.1:{port}/v1/predict/file", files={"file": (name, data)}, data=form,
+                       timeout=timeout)
+    except httpx.HTTPError as exc:
+        return 0, 0, round(time.perf_counter() - t0, 2), f"no answer: {type(exc).__name__}"
+    dt = time.perf_counter() - t0
+    detail = r.json().get("detail", "") if r.status_code != 200 and r.headers.get("content-type", "").startswith(
+        "application/json") else ""
+    return r.status_code, len(r.content), round(dt, 2), str(detail)[:200]
+
+
+def probes(proc: subprocess.Popen, port: int) -> dict:
+    import httpx
+    import random
+    from concurrent.futures import ThreadPoolExecutor
+
+    out: dict = {}
+    # 1. a small Parquet file that decodes to 300 million characters
+    s = ("a great film " * 80)[:1000]
+    data = parquet_bytes([s] * 300_000)
+    before = rss_mib(proc.pid)
+    status, size, dt, detail = post_file(port, "probe.parquet", data)
+    time.sleep(2)
+    out["parquet_300k_rows_x_1000_chars"] = {
+        "file_bytes": len(data), "status": status, "detail": detail, "seconds": dt,
+        "rss_mib_before": round(before, 1), "rss_mib_after": round(rss_mib(proc.pid), 1)}
+    print("parquet probe:", out["parquet_300k_rows_x_1000_chars"], flush=True)
+    # 2. 2,000 rows x 20,000 characters (one review of varied words, repeated: ~13 KB)
+    rng = random.Random(0)
+    data = parquet_bytes([review(rng, 20_000)] * 2_000)
+    before = rss_mib(proc.pid)
+    status, size, dt, detail = post_file(port, "wide.parquet", data)
+    out["parquet_2000_rows_x_20000_chars"] = {
+        "file_bytes": len(data), "status": status, "detail": detail, "seconds": dt, "answer_bytes": size,
+        "rss_mib_before": round(before, 1), "rss_mib_after": round(rss_mib(proc.pid), 1)}
+    print("wide probe:", out["parquet_2000_rows_x_20000_chars"], flush=True)
+    # 3. one word behind 24 concurrent 256-text requests
+    body = {"text": [review(rng, 600) for _ in range(256)]}
+
+    def big(_):
+        t0 = time.perf_counter()
+        r = httpx.post(f"http://127.0.0.1:{port}/v1/predict", json=body, timeout=300)
+        return r.status_code, time.perf_counter() - t0
+
+    with ThreadPoolExecutor(24) as pool:
+        futs = [pool.submit(big, i) for i in range(24)]
+        time.sleep(1.0)  # all 24 sent and being served or refused
+        t0 = time.perf_counter()
+        r = httpx.post(f"http://127.0.0.1:{port}/v1/predict", json={"text": "great"}, timeout=300)
+        one = time.perf_counter() - t0
+        bigs = [f.result() for f in futs]
+    out["one_word_behind_24_lists_of_256"] = {
+        "one_word_status": r.status_code, "one_word_seconds": round(one, 3),
+        "lists_status": {str(k): sum(1 for c, _ in bigs if c == k) for k in sorted({c for c, _ in bigs})},
+        "lists_seconds_max": round(max(t for _, t in bigs), 2)}
+    print("queue probe:", out["one_word_behind_24_lists_of_256"], flush=True)
+    # 4. a request whose body never comes
+    t0 = time.perf_counter()
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+        sock.sendall(b"POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 100\r\n\r\n{\"text\": ")
+        try:
+            answer = sock.recv(4096).decode("utf-8", "replace").splitlines()[0]
+        except (socket.timeout, IndexError):
+            answer = "no answer within 20 s"
+    out["stalled_body"] = {"answer": answer, "seconds": round(time.perf_counter() - t0, 1)}
+    print("stalled body:", out["stalled_body"], flush=True)
+    return out
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection; request() -> (status, headers, body bytes)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader = self.writer = None
+
+    async def request(self, path: str, body: bytes, content_type: str) -> tuple[int, dict, bytes]:
+        import asyncio
+
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        self.writer.write(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
+                          f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        await self.writer.drain()
+        status = int((await self.reader.readline()).split()[1])
+        headers = {}
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            k, _, v = line.decode("latin-1").partition(":")
+            headers[k.strip().lower()] = v.strip()
+        data = await self.reader.readexactly(int(headers.get("content-length", 0)))
+        if headers.get("connection", "").lower() == "close":
+            await self.close()
+        return status, headers, data
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.reader = self.writer = None
+
+
+def mixed_bodies(seed: int = 0) -> dict:
+    import random
+
+    rng = random.Random(seed)
+    lengths = lambda: int(rng.uniform(200, 2_000))  # noqa: E731  (IMDB reviews: median ~1,000 chars)
+    lists = [json.dumps({"text": [review(rng, lengths()) for _ in range(256)]}).encode() for _ in range(4)]
+    files = []
+    for _ in range(2):
+        rows = "".join(f"\"{review(rng, lengths())}\"\n" for _ in range(1_000))
+        files.append(b"--B\r\nContent-Disposition: form-data; name=\"include_text\"\r\n\r\nfalse\r\n"
+                     b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"reviews.csv\"\r\n"
+                     b"Content-Type: text/csv\r\n\r\ntext\n" + rows.encode() + b"\r\n--B--\r\n")
+    explains = [json.dumps({"text": review(rng, 600)}).encode() for _ in range(4)]
+    singles = [json.dumps({"text": s}).encode() for s in SENTENCES]
+    return {"single": ("/v1/predict", singles, "application/json"),
+            "list_256": ("/v1/predict", lists, "application/json"),
+            "file_1000_rows": ("/v1/predict/file", files, "multipart/form-data; boundary=B"),
+            "explain": ("/v1/explain", explains, "application/json")}
+
+
+MIX = {"single": 0.80, "list_256": 0.10, "file_1000_rows": 0.05, "explain": 0.05}
+
+
+def mixed_load(proc: subprocess.Popen, port: int, clients: int, seconds: float, mix: dict = MIX) -> dict:
+    import asyncio
+    import random
+
+    bodies = mixed_bodies()
+    kinds, weights = list(mix), list(mix.values())
+    lat: dict[str, list[float]] = {k: [] for k in kinds}
+    codes: dict[str, dict[int, int]] = {k: {} for k in kinds}
+    rss: list[float] = []
+
+    async def one_client(i: int, deadline: float) -> None:
+        rng = random.Random(i)
+        c = Client(port)
+        n = 0
+        while time.perf_counter() < deadline:
+            kind = rng.choices(kinds, weights)[0]
+            path, variants, ctype = bodies[kind]
+            body = variants[n % len(variants)]
+            n += 1
+            t0 = time.perf_counter()
+            try:
+                status, headers, _ = await c.request(path, body, ctype)
+            except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+                status, headers = 0, {}
+                await c.close()
+            dt = time.perf_counter() - t0
+            codes[kind][status] = codes[kind].get(status, 0) + 1
+            if status == 200:
+                lat[kind].append(dt)
+            elif status == 503:
+                await asyncio.sleep(min(5.0, float(headers.get("retry-after", "1") or 1)))
+        await c.close()
+
+    async def sample(deadline: float) -> None:
+        while time.perf_counter() < deadline:
+            rss.append(rss_mib(proc.pid))
+            await asyncio.sleep(0.5)
+
+    async def main() -> float:
+        deadline = time.perf_counter() + seconds
+        t0 = time.perf_counter()
+        await asyncio.gather(sample(deadline), *(one_client(i, deadline) for i in range(clients)))
+        return time.perf_counter() - t0
+
+    load_before = os.getloadavg()[0]
+    idle = rss_mib(proc.pid)
+    wall = asyncio.run(main())
+    after = rss_mib(proc.pid)
+    time.sleep(10)
+    idle_after = rss_mib(proc.pid)
+
+    def pct(xs: list[float], q: float) -> float | None:
+        if not xs:
+            return None
+        xs = sorted(xs)
+        return round(xs[min(len(xs) - 1, int(q / 100 * len(xs)))] * 1000, 1)
+
+    kinds_out = {}
+    for k in kinds:
+        total = sum(codes[k].values())
+        kinds_out[k] = {"requests": total, "status": {str(c): n for c, n in sorted(codes[k].items())},
+                        "share_503": round(codes[k].get(503, 0) / total, 4) if total else None,
+                        "ok_per_s": round(len(lat[k]) / wall, 1),
+                        "p50_ms": pct(lat[k], 50), "p90_ms": pct(lat[k], 90), "p99_ms": pct(lat[k], 99),
+                        "max_ms": pct(lat[k], 100)}
+    total = sum(sum(c.values()) for c in codes.values())
+    all_503 = sum(c.get(503, 0) for c in codes.values())
+    res = {"clients": clients, "seconds": round(wall, 1), "mix": mix, "kinds": kinds_out,
+           "share_503_all": round(all_503 / total, 4) if total else None,
+           "other_errors": sum(n for c in codes.values() for s, n in c.items() if s not in (200, 503)),
+           "rss_mib": {"idle_before": round(idle, 1), "peak": round(max(rss, default=idle), 1),
+                       "right_after": round(after, 1), "idle_10s_after": round(idle_after, 1)},
+           "load_avg_1min_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
+    print(json.dumps(res, indent=1), flush=True)
+    return res
+
+
+def main_mixed(args: argparse.Namespace) -> None:
+    import httpx
+
+    res: dict = {"benchmark": "sentiment-lab serve: the security audit's probes and a mixed load at "
+                              f"{args.clients} clients", "machine": machine_info(),
+                 "date": time.strftime("%Y-%m-%d %H:%M:%S"), "command": " ".join(sys.argv),
+                 "load_avg_at_start": [round(x, 2) for x in os.getloadavg()], "overrides": args.set,
+                 "client": "asyncio HTTP/1.1 client in the benchmark process, same cores as the server"}
+    port = free_port()
+    proc, startup = start_uvicorn(args.bundle, port, args.set)
+    try:
+        info = get_json(port, "/v1/model")
+        res["server"] = {"startup_s": round(startup, 2), "limits": info["limits"],
+                         **{k: v for k, v in info["serving"].items() if k not in ("batching", "forward_calls")}}
+        for s in SENTENCES * 3:  # warm-up
+            httpx.post(f"http://127.0.0.1:{port}/v1/predict", json={"text": s}, timeout=60)
+        httpx.post(f"http://127.0.0.1:{port}/v1/explain", json={"text": SENTENCES[0]}, timeout=120)
+        res["rss_mib_after_warmup"] = round(rss_mib(proc.pid), 1)
+        if not args.no_probes:
+            res["probes"] = probes(proc, port)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    if not args.no_load:  # a fresh server: the probes' memory is not the load's
+        proc, _ = start_uvicorn(args.bundle, port, args.set)
+        try:
+            for s in SENTENCES * 3:
+                httpx.post(f"http://127.0.0.1:{port}/v1/predict", json={"text": s}, timeout=60)
+            httpx.post(f"http://127.0.0.1:{port}/v1/explain", json={"text": SENTENCES[0]}, timeout=120)
+            mix = {**MIX, **{k: float(v) for k, v in (kv.split("=") for kv in args.mix.split(",") if kv)}}
+            res["mixed_load"] = load = mixed_load(proc, port, args.clients, args.duration, mix)
+            res["mixed_load"]["server_counters"] = get_json(port, "/v1/model")["serving"]
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+        single, mem = load["kinds"]["single"], load["rss_mib"]
+        res["targets"] = {"single_p99_ms_max": 200, "single_p99_ms": single["p99_ms"],
+                          "single_p99_met": single["p99_ms"] is not None and single["p99_ms"] < 200,
+                          "rss_after_over_idle_max": 1.5,
+                          "rss_after_over_idle": round(mem["right_after"] / mem["idle_before"], 2),
+                          "rss_met": mem["right_after"] <= 1.5 * mem["idle_before"],
+                          "overload_answered_503": load["other_errors"] == 0}
+        print(json.dumps(res["targets"]), flush=True)
+    res["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        tmp_out = args.out.with_suffix(".json.tmp")
+        tmp_out.write_text(json.dumps(res, indent=1) + "\n")
+        os.replace(tmp_out, args.out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bundle", help="model bundle (default: the shipped model)")
@@ -236,7 +562,21 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=10.0, help="seconds per level")
     ap.add_argument("--no-sweep", action="store_true", help="skip the backend sweep")
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--mixed", action="store_true", help="the audit's probes and the mixed load (no wrk)")
+    ap.add_argument("--clients", type=int, default=64, help="--mixed: concurrent clients")
+    ap.add_argument("--no-probes", action="store_true", help="--mixed: skip the probes")
+    ap.add_argument("--no-load", action="store_true", help="--mixed: skip the mixed load")
+    ap.add_argument("--mix", default="", help="--mixed: shares of the request kinds, e.g. explain=0,single=0.85 "
+                    f"(default {','.join(f'{k}={v}' for k, v in MIX.items())})")
+    ap.add_argument("--set", action="append", default=[], metavar="MODULE.NAME=VALUE",
+                    help="--mixed: override a constant of sentiment_lab.serve in the server, e.g. "
+                         "routes.CHUNK_CHARS=8000 (repeatable)")
     args = ap.parse_args()
+    if args.mixed:
+        if args.duration == 10.0:
+            args.duration = 45.0
+        main_mixed(args)
+        return
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (Debian: apt-get install -y wrk)")
     res: dict = {"benchmark": "sentiment-lab serve, single-sentence /v1/predict under load", "machine": machine_info(),
