@@ -166,3 +166,23 @@ def test_the_page_downloads_a_csv_with_formulas_neutralised(server, tmp_path):
     rows2 = list(csv.DictReader(io.StringIO(Path(path2).read_text(encoding="utf-8-sig"), newline="")))
     assert [r["text"] for r in rows2] == ["'@SUM(1,2) awful", "fine film"]
     assert errors == []
+
+
+def test_an_upload_cut_midway_leaves_the_server_serving(server):
+    """A client that drops the connection in the middle of a multipart upload (issue 31's
+    'cut an upload midway'): the server keeps answering, and its memory does not grow with it."""
+    base, port, proc = server
+    boundary = "cutcutcut"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.csv\"\r\n"
+            "Content-Type: text/csv\r\n\r\ntext\n").encode()
+    rows = b"".join(b"a fine film number %d\n" % i for i in range(2000))
+    before = rss_kib(proc.pid)
+    for _ in range(5):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall((f"POST /v1/predict/file HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                       f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+                       f"Content-Length: {len(head) + 2 * len(rows)}\r\n\r\n").encode() + head + rows)
+        # closed here with half the declared body unsent
+    r = httpx.post(f"{base}/v1/predict", json={"text": "a fine film"}, timeout=30)
+    assert r.status_code == 200 and r.json()["predictions"][0]["label"] in ("positive", "negative")
+    assert rss_kib(proc.pid) - before < 50 * 1024  # KiB: no pile of half-read uploads
