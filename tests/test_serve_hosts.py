@@ -58,8 +58,9 @@ def test_serve_command_answers_for_its_host_and_the_allowed_ones(tiny_bundle, mo
     seen = {}
     real = serve_pkg.create_app
     monkeypatch.setattr(serve_pkg, "create_app", lambda *a, **kw: seen.setdefault("hosts", kw["allowed_hosts"]) and real(*a, **kw))
-    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: None)
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: seen.setdefault("uvicorn", kw))
     r = CliRunner().invoke(app, ["serve", "-m", str(tiny_bundle), "--host", "0.0.0.0", "--port", "0",
-                                 "--allowed-host", "reviews.example.org"])
+                                 "--allowed-host", "reviews.example.org", "--limit-concurrency", "100"])
     assert r.exit_code == 0, r.output
+    assert seen["uvicorn"]["limit_concurrency"] == 100
     assert set(seen["hosts"]) == {"localhost", "127.0.0.1", "::1", "reviews.example.org"}  # 0.0.0.0 is no name

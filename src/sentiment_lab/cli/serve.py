@@ -45,6 +45,8 @@ def serve(
     max_batch: int = typer.Option(64, min=1, max=1024, help="Most single-text requests scored in one forward pass."),
     batch_wait_ms: float = typer.Option(2.0, min=0, max=1000, help="How long to gather requests into a batch."),
     access_log: bool = typer.Option(True, help="Log every request (off for load tests)."),
+    limit_concurrency: Optional[int] = typer.Option(None, min=1, help="Most connections served at once; more get "
+                                                    "503 (uvicorn's limit; none by default, see docs/security.md)."),
     allowed_hosts: list[str] = typer.Option([], "--allowed-host", help="Another host name the server answers for "
                                             "(repeatable; localhost names and --host always are; '*' for any, only "
                                             "behind a proxy that checks it). Guards against DNS rebinding."),
@@ -77,4 +79,4 @@ def serve(
     application = create_app(bundle, backend=backend, threads=threads, max_batch=max_batch, max_wait_ms=batch_wait_ms,
                              allowed_hosts=hosts)
     uvicorn.run(application, host=host, port=port, access_log=access_log, log_level="info",
-                timeout_graceful_shutdown=5)
+                timeout_graceful_shutdown=5, limit_concurrency=limit_concurrency)
