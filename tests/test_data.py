@@ -1,5 +1,6 @@
 import hashlib
 import http.server
+import io
 import tarfile
 import threading
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from sentiment_lab.config import DataConfig
 from sentiment_lab.data import load_imdb, load_splits, load_table
 from sentiment_lab.data import imdb as imdb_mod
+from sentiment_lab.data.records import MAX_REVIEW_BYTES
 from sentiment_lab.exceptions import DataError, InputError
 
 
@@ -167,6 +169,49 @@ def test_star_ratings_missing_infinite_or_without_threshold(tmp_path):
     pd.DataFrame({"text": ["good", 10], "label": [1, 0]}).to_json(nums, orient="records", lines=True)
     with pytest.raises(DataError, match="row 2: text must be a string, got int 10"):
         load_table(nums)
+
+
+@pytest.mark.parametrize("line", ["[1, 2]", '"text"', "3", "null"])
+def test_a_jsonl_line_that_is_not_an_object_is_one_line_naming_it(tmp_path, line):
+    """Hardening finding: such a line was pandas' TypeError, a traceback in `train --data
+    file.jsonl` (`predict -i` said it in one line)."""
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"text": "good", "label": 1}\n\n' + line + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"d\.jsonl: line 3: not a JSON object") as err:
+        load_table(path)
+    assert len(str(err.value).splitlines()) == 1
+    with pytest.raises(DataError, match=r"line 3: not a JSON object"):  # what train --data file.jsonl calls
+        load_splits(DataConfig(source=str(path)))
+
+
+def _tar_of(path: Path, members: dict[str, bytes]) -> Path:
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_an_archive_member_over_the_review_bound_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    """Hardening finding: each review member was read whole (a 306 KB .tar.gz holding a 300 MB
+    member of zeros peaked at 789 MB RSS). Its tar header's size is checked first."""
+    big = tmp_path / "big.tar.gz"
+    _tar_of(big, {"aclImdb/train/pos/0_9.txt": b"A fine film.", "aclImdb/train/pos/1_9.txt": bytes(MAX_REVIEW_BYTES + 1)})
+    opened = []
+    extract = tarfile.TarFile.extractfile
+    monkeypatch.setattr(tarfile.TarFile, "extractfile", lambda tar, m: opened.append(m.name) or extract(tar, m))
+    with pytest.raises(DataError, match=r"1_9\.txt: 1,048,577 bytes, more than one review may hold "
+                                        r"\(1,048,576, MAX_REVIEW_BYTES\)") as err:
+        load_imdb(big)
+    assert opened == ["aclImdb/train/pos/0_9.txt"] and "\n" not in str(err.value)
+    at_bound = _tar_of(tmp_path / "ok.tar.gz", {"aclImdb/train/pos/1_9.txt": b"a" * MAX_REVIEW_BYTES})
+    assert len(load_imdb(at_bound)[0].text) == MAX_REVIEW_BYTES
+    folder = tmp_path / "aclImdb" / "train" / "neg"
+    folder.mkdir(parents=True)
+    (folder / "3_1.txt").write_bytes(bytes(MAX_REVIEW_BYTES + 1))
+    with pytest.raises(DataError, match="more than one review may hold"):
+        load_imdb(tmp_path / "aclImdb")
 
 
 def _touch(p: Path) -> Path:

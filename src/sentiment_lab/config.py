@@ -182,7 +182,7 @@ def _coerce(name: str, tp: Any, value: Any, constraints: dict[str, Any] | None =
             if not isinstance(value, str):
                 raise ValueError
             return value
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: float() of an integer past 1e308
         pass
     else:
         return value
@@ -265,7 +265,12 @@ def _read_preset(preset: str | Path, relative_to: Path | None = None,
     else:
         is_file = path.suffix == ".toml" or path.exists()
     if is_file:
-        text = require_file(path, ConfigError).read_text(encoding="utf-8")
+        try:
+            text = require_file(path, ConfigError).read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path} is not valid UTF-8 (TOML files are UTF-8)") from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
         label, folder = str(path), path.parent
     else:
         if str(preset) not in preset_names():
@@ -277,8 +282,10 @@ def _read_preset(preset: str | Path, relative_to: Path | None = None,
         raise ConfigError(f"presets extend each other in a circle: {' -> '.join([*chain, key])}")
     try:
         raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"invalid TOML in {label}: {exc}") from None
+    except (ValueError, RecursionError) as exc:
+        # TOMLDecodeError is a ValueError, as is int()'s refusal of an integer of over 4,300 digits;
+        # RecursionError: arrays nested thousands deep
+        raise ConfigError(f"invalid TOML in {label}: {' '.join(str(exc).split()) or type(exc).__name__}") from None
     base = raw.pop("extends", None)
     if base is None:
         return raw

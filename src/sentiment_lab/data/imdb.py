@@ -16,15 +16,18 @@ import urllib.parse
 import urllib.request
 import zlib
 from pathlib import Path
+from typing import Iterator
 
 from sentiment_lab.fileio import replacing
-from sentiment_lab.data.records import Record
+from sentiment_lab.data.records import MAX_REVIEW_BYTES, Record, read_file, shown, too_big
 from sentiment_lab.exceptions import DataError
 
 URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 SHA256 = "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"
 ARCHIVE_NAME = "aclImdb_v1.tar.gz"
-_NAME = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg)/(\d+)_(\d+)\.txt$")
+# ids and ratings of at most 9 ASCII digits (IMDB's run to 12,499 and 10): int() refuses a name of
+# 5,000 digits with a ValueError. \Z, not $: `$` also matches before a final line break.
+_NAME = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg)/([0-9]{1,9})_([0-9]{1,9})\.txt\Z")
 
 
 def home() -> Path:
@@ -46,14 +49,64 @@ def _sorted(records: list[Record]) -> list[Record]:
     return sorted(records, key=lambda r: (r.split, r.label, int(r.id.rsplit("/", 1)[1])))
 
 
+MAX_TAR_HEADER_BYTES = 1 << 20  # a pax header or GNU long name; real ones hold a path and a few numbers
+_EXTENDED = (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE, tarfile.GNUTYPE_LONGNAME,
+             tarfile.GNUTYPE_LONGLINK)
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """A tar header whose extended part (a pax header, a GNU long name or link name) is refused
+    over MAX_TAR_HEADER_BYTES before tarfile reads it whole into memory: a 292 KB .tar.gz holding
+    one 300 MB pax header peaked at 1 GB RSS inside tarfile, before any member was seen. A malformed
+    pax number is a ReadError (a corrupted archive), not tarfile's bare ValueError.
+    (_proc_member is tarfile's hook for each header, the same from 3.8 to 3.13;
+    tests/fuzz_corpus/imdb_archive_pax_header_over_limit.json fails if it stops being called.)"""
+
+    def _proc_member(self, tar: tarfile.TarFile) -> tarfile.TarInfo:
+        if self.type in _EXTENDED and self.size > MAX_TAR_HEADER_BYTES:
+            raise DataError(f"cannot read archive {shown(tar.name)}: a tar header of {self.size:,} bytes, more than "
+                            f"{MAX_TAR_HEADER_BYTES:,} (a corrupted or hostile archive?)")
+        try:
+            return super()._proc_member(tar)
+        except ValueError as exc:  # tarfile's int() of a malformed pax field (GNU.sparse.size = "abc")
+            raise tarfile.ReadError(f"invalid pax header: {exc}") from None
+
+
+def open_archive(path: Path, mode: str = "r:*") -> tarfile.TarFile:
+    """A tar archive (any compression) for reading, its extended headers bounded."""
+    try:
+        return tarfile.open(path, mode, tarinfo=_BoundedTarInfo)
+    except TypeError:  # stream mode ("r|*") on a gzip header cut after 3 bytes: tarfile's ord(b"")
+        raise tarfile.ReadError("truncated gzip header") from None
+
+
+def members(tar: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
+    """An archive's members one at a time. Iterating a TarFile keeps every header it has read
+    (a 1.3 MB .tar.gz of 600,000 empty members held 230 MB of them); a loader needs only the
+    current one, whose data tar.extractfile reads by its offset."""
+    while (member := tar.next()) is not None:
+        yield member
+        tar.members.clear()
+
+
+def read_member(tar: tarfile.TarFile, member: tarfile.TarInfo, where: str, limit: int = MAX_REVIEW_BYTES,
+                what: str = "review") -> bytes:
+    """A regular member's bytes, refused from its header's size, before any is read, when over
+    `limit` (a sparse member's size is its full size, holes included)."""
+    if member.size > limit:
+        raise too_big(where, member.size, limit, what)
+    return tar.extractfile(member).read()
+
+
 def read_archive(path: Path, splits: tuple[str, ...] = ("train", "test")) -> list[Record]:
     out = []
     try:
-        with tarfile.open(path, "r:*") as tar:
-            for member in tar:
+        with open_archive(path) as tar:
+            for member in members(tar):
                 m = _NAME.search(member.name)
                 if m and member.isfile() and m.group(1) in splits:
-                    out.append(_record(m, tar.extractfile(member).read(), f"{path}:{member.name}"))
+                    where = f"{path}:{shown(member.name)}"
+                    out.append(_record(m, read_member(tar, member, where), where))
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         reason = str(exc).splitlines()[0].rstrip(":") if str(exc) else type(exc).__name__  # tarfile lists every method tried
         raise DataError(f"cannot read IMDB archive {path}: {reason} (corrupted or truncated? a labelled table "
@@ -70,8 +123,8 @@ def read_folder(path: Path, splits: tuple[str, ...] = ("train", "test")) -> list
         for pol in ("pos", "neg"):
             for f in (root / split / pol).glob("*.txt"):
                 m = _NAME.search(f.as_posix())
-                if m:
-                    out.append(_record(m, f.read_bytes(), str(f)))
+                if m:  # a regular file of at most MAX_REVIEW_BYTES (not a folder, a pipe, /dev/zero)
+                    out.append(_record(m, read_file(f), shown(f)))
     if not out:
         raise DataError(f"{path} holds no aclImdb/{{train,test}}/{{pos,neg}}/*.txt reviews")
     return _sorted(out)

@@ -6,27 +6,28 @@ from __future__ import annotations
 
 import csv
 import gzip
-import io
 import json
 import re
 import tarfile
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import IO, Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
 
 from sentiment_lab.data import imdb
-from sentiment_lab.data.records import UNLABELED, Record
+from sentiment_lab.data.records import (MAX_FILE_BYTES, MAX_REVIEW_BYTES, UNLABELED, Record, bounded_lines, read_file,
+                                        shown, too_big)
 from sentiment_lab.data.splits import _natural_key
 from sentiment_lab.data.tabular import parse_label
 from sentiment_lab.exceptions import DataError
 
 csv.field_size_limit(1 << 24)  # Amazon and Yelp reviews run past csv's 128 KiB default field limit
 _READ_ERRORS = (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, zlib.error, UnicodeDecodeError,
-                csv.Error, json.JSONDecodeError, pd.errors.ParserError)
+                csv.Error, json.JSONDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, RecursionError,
+                NotImplementedError)  # zipfile: an unsupported compression method
 
 
 def _first_line(exc: Exception) -> str:
@@ -45,6 +46,65 @@ def _text(raw: object, where: str) -> str:
     if not isinstance(raw, str) or not raw.strip():
         raise DataError(f"{where}: empty text")
     return raw
+
+
+def _rating(raw: object, where: str) -> int | None:
+    """A star rating: empty is none; anything else must be a finite number."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    try:
+        return int(float(raw))
+    except (TypeError, ValueError, OverflowError):  # "abc", "nan" (ValueError), "inf" (OverflowError)
+        raise DataError(f"{where}: rating {raw!r} is not a number") from None
+
+
+def _object(line: bytes | str, where: str) -> dict:
+    """One JSON line that must hold an object."""
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{where}: not JSON: {exc.msg}") from None
+    except ValueError as exc:  # a number of over 4,300 digits (int()'s limit)
+        raise DataError(f"{where}: not JSON: {' '.join(str(exc).split())}") from None
+    except RecursionError:
+        raise DataError(f"{where}: JSON nested too deeply") from None
+    if not isinstance(row, dict):
+        raise DataError(f"{where}: not a JSON object, got {type(row).__name__}")
+    return row
+
+
+_LONE_CR = re.compile(r"(?<=\r)(?!\n)")
+
+
+class _Rows:
+    """Text lines for csv.reader from a binary stream, each row bounded: iterating yields decoded
+    lines (split at \n, \r\n and a lone \r, as a file opened with newline="" is), and fails in one
+    line once the row being read passes MAX_REVIEW_BYTES (a quoted field may span many lines);
+    call `done()` after each row."""
+
+    def __init__(self, stream: IO[bytes], where: str, limit: int = MAX_REVIEW_BYTES):
+        self.stream, self.where, self.limit, self.used, self.row = stream, where, limit, 0, 1
+
+    def done(self) -> None:
+        self.used, self.row = 0, self.row + 1
+
+    def __iter__(self) -> Iterator[str]:
+        for line in bounded_lines(self.stream, self.where, self.limit):
+            self.used += len(line)
+            if self.used > self.limit:
+                raise too_big(f"{self.where}: row {self.row}", None, self.limit)
+            for part in _LONE_CR.split(line.decode("utf-8")):
+                if part:
+                    yield part
+
+
+def check_csv_rows(stream: IO[bytes], where: str, limit: int = MAX_REVIEW_BYTES) -> None:
+    """Refuse, before pandas reads it whole, a CSV one of whose rows (a quoted field's line breaks
+    included) is over `limit` bytes: one streamed pass of the csv module, which reads quotes as
+    pandas does (a quote inside an unquoted field is a character, not the start of a quoted one)."""
+    rows = _Rows(stream, where, limit)
+    for _ in csv.reader(iter(rows)):
+        rows.done()
 
 
 def _guard(path: Path, read: Callable[[], list[Record]], what: str) -> list[Record]:
@@ -67,7 +127,7 @@ def read_imdb(path: Path) -> list[Record]:
     return imdb.read_folder(path) if path.is_dir() else imdb.read_archive(path)
 
 
-_UNSUP = re.compile(r"(?:^|/)aclImdb/train/unsup/(\d+_\d+)\.txt$")
+_UNSUP = re.compile(r"(?:^|/)aclImdb/train/unsup/([0-9]{1,9}_[0-9]{1,9})\.txt\Z")
 
 
 def read_imdb_unsup(path: Path) -> list[Record]:
@@ -79,16 +139,19 @@ def read_imdb_unsup(path: Path) -> list[Record]:
     def read() -> list[Record]:
         if path.name.endswith((".jsonl", ".jsonl.gz")):
             opener = gzip.open if path.suffix == ".gz" else open
-            with opener(path, "rt", encoding="utf-8") as f:
-                rows = (json.loads(line) for line in f if line.strip())
-                return [one(str(row.get("id", n)), _text(row.get("text"), f"{path}: line {n}"))
-                        for n, row in enumerate(rows, start=1)]
+            out = []
+            with opener(path, "rb") as f:
+                lines = (line for line in bounded_lines(f, str(path)) if line.strip())
+                for n, line in enumerate(lines, start=1):
+                    row = _object(line, f"{path}: line {n}")
+                    out.append(one(str(row.get("id", n)), _text(row.get("text"), f"{path}: line {n}")))
+            return out
         if path.is_dir():
             root = path if path.name == "aclImdb" else path / "aclImdb"
-            return [one(f.stem, f.read_text(encoding="utf-8")) for f in (root / "train" / "unsup").glob("*.txt")]
-        with tarfile.open(path, "r|*") as tar:
-            return [one(m.group(1), tar.extractfile(member).read().decode("utf-8"))
-                    for member in tar if member.isfile() and (m := _UNSUP.search(member.name))]
+            return [one(f.stem, read_file(f).decode("utf-8")) for f in (root / "train" / "unsup").glob("*.txt")]
+        with imdb.open_archive(path, "r|*") as tar:
+            return [one(m.group(1), imdb.read_member(tar, member, f"{path}:{shown(member.name)}").decode("utf-8"))
+                    for member in imdb.members(tar) if member.isfile() and (m := _UNSUP.search(member.name))]
     what = "unlabeled IMDB reviews (aclImdb/train/unsup/*.txt or train_unsup.jsonl.gz)"
     return sorted(_guard(path, read, what), key=lambda r: _natural_key(r.id))
 
@@ -97,6 +160,10 @@ def read_imdb_unsup(path: Path) -> list[Record]:
 
 def _table(path: Path) -> pd.DataFrame:
     try:
+        if not path.is_file():
+            raise DataError(f"{shown(path)}: not a regular file")
+        with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as f:
+            check_csv_rows(f, str(path))  # one pass that reads a line at a time, before pandas reads it all
         return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except _READ_ERRORS as exc:
         raise DataError(f"cannot read {path}: {_first_line(exc)} (corrupted or truncated?)") from None
@@ -121,13 +188,13 @@ def read_csv_splits(folder: Path, files: dict[str, str], required: Iterable[str]
             continue
         df = _table(path)
         if not {"text", "label"} <= set(df.columns):
-            raise DataError(f"{path}: needs columns text,label; has {', '.join(df.columns)}")
+            raise DataError(f"{path}: needs columns text,label; has {', '.join(map(shown, df.columns)) or 'none'}")
         idx = df["idx"] if "idx" in df.columns else range(len(df))
         ratings = df["rating"] if "rating" in df.columns else [None] * len(df)
         for row, (i, text, label, rating) in enumerate(zip(idx, df["text"], df["label"], ratings), start=2):
             where = f"{path}: row {row}"
             out.append(Record(text=_text(text, where), label=_label(label, where), split=split, id=f"{split}/{i}",
-                              rating=int(float(rating)) if rating not in (None, "") else None))
+                              rating=_rating(rating, where)))
     return out
 
 
@@ -142,14 +209,27 @@ def csv_splits_reader(files: dict[str, str], required: Iterable[str] = ("train",
 _GLUE = {"train": "train", "dev": "val", "test": "test"}
 
 
-def _glue_rows(raw: bytes, split: str, where: str) -> list[Record]:
+def _glue_rows(stream: IO[bytes], split: str, where: str) -> list[Record]:
     """A GLUE SST-2 TSV: `sentence<TAB>label` (train, dev); test has `index<TAB>sentence` and
-    no labels (GLUE withholds them), so it yields nothing."""
-    reader = csv.DictReader(io.StringIO(raw.decode("utf-8"), newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
-    if "label" not in (reader.fieldnames or []):
+    no labels (GLUE withholds them), so it yields nothing. Rows read one at a time, bounded."""
+    rows = _Rows(stream, where)
+    reader = csv.DictReader(iter(rows), delimiter="\t", quoting=csv.QUOTE_NONE)
+    columns = reader.fieldnames or []
+    if "label" not in columns:
         return []
-    return [Record(text=_text(row["sentence"], f"{where}: row {n}"), label=_label(row["label"], f"{where}: row {n}"),
-                   split=split, id=f"{split}/{n - 2}") for n, row in enumerate(reader, start=2)]
+    if "sentence" not in columns:
+        raise DataError(f"{where}: no column sentence; columns are {', '.join(map(shown, columns))}")
+    out = []
+    for n, row in enumerate(reader, start=2):
+        rows.done()
+        out.append(Record(text=_text(row["sentence"], f"{where}: row {n}"),
+                          label=_label(row["label"], f"{where}: row {n}"), split=split, id=f"{split}/{n - 2}"))
+    return out
+
+
+def _glue_file(path: Path, split: str) -> list[Record]:
+    with open(path, "rb") as f:
+        return _glue_rows(f, split, shown(path))
 
 
 def read_sst2(path: Path) -> list[Record]:
@@ -164,15 +244,18 @@ def read_sst2(path: Path) -> list[Record]:
                 return read_sst2(inner)
         if (path / "train.tsv").is_file():
             return _guard(path, lambda: [r for stem, split in _GLUE.items() if (path / f"{stem}.tsv").is_file()
-                                         for r in _glue_rows((path / f"{stem}.tsv").read_bytes(), split,
-                                                             str(path / f"{stem}.tsv"))], "SST-2 sentences")
+                                         for r in _glue_file(path / f"{stem}.tsv", split)], "SST-2 sentences")
         raise DataError(f"{path} holds neither train.csv.gz nor SST-2.zip nor SST-2/train.tsv")
 
     def read() -> list[Record]:
+        out = []
         with zipfile.ZipFile(path) as zf:
             names = {Path(n).stem: n for n in zf.namelist() if n.endswith(".tsv")}
-            return [r for stem, split in _GLUE.items() if stem in names
-                    for r in _glue_rows(zf.read(names[stem]), split, f"{path}:{names[stem]}")]
+            for stem, split in _GLUE.items():
+                if stem in names:
+                    with zf.open(names[stem]) as f:  # streamed: a member's size is not checked, its rows are
+                        out += _glue_rows(f, split, f"{path}:{shown(names[stem])}")
+        return out
     return _guard(path, read, "SST-2 sentences (SST-2/train.tsv)")
 
 
@@ -180,7 +263,7 @@ def read_sst2(path: Path) -> list[Record]:
 
 BLITZER_SEED = 2007  # the fixed draw of 20% test reviews per domain and label from the official archive
 _BLITZER_DOMAINS = {"books": "books", "dvd": "dvd", "electronics": "electronics", "kitchen_&_housewares": "kitchen"}
-_BLITZER_FILE = re.compile(r"(?:^|/)sorted_data_acl/([^/]+)/(positive|negative)\.review$")
+_BLITZER_FILE = re.compile(r"(?:^|/)sorted_data_acl/([^/]+)/(positive|negative)\.review\Z")
 _REVIEW = re.compile(r"<review>(.*?)</review>", re.S)
 _FIELD = re.compile(r"<(unique_id|rating|title|review_text)>\s*(.*?)\s*</\1>", re.S)
 
@@ -200,7 +283,7 @@ def _blitzer_reviews(raw: bytes, domain: str, label: int, where: str) -> Iterato
         text = _text(fields.get("review_text"), f"{where}: review {fields.get('unique_id')!r}")
         rating = fields.get("rating")
         yield Record(text=text, label=label, split="train", id=f"{domain}/{fields.get('unique_id', '')}",
-                     rating=int(float(rating)) if rating else None)
+                     rating=_rating(rating, f"{where}: review {fields.get('unique_id')!r}"))
 
 
 def _blitzer_split(records: list[Record], test_share: float = 0.2) -> list[Record]:
@@ -227,37 +310,44 @@ def read_blitzer(path: Path) -> list[Record]:
         if missing:
             raise DataError(f"{path}: missing columns {', '.join(sorted(missing))}")
         return [Record(text=_text(t, f"{path}: row {n}"), label=_label(lab, f"{path}: row {n}"), split=s,
-                       id=f"{d}/{u}", rating=int(float(rt)) if rt else None)
+                       id=f"{d}/{u}", rating=_rating(rt, f"{path}: row {n}"))
                 for n, (t, lab, d, s, u, rt) in enumerate(zip(df["text"], df["label"], df["domain"], df["split"],
                                                                df["unique_id"], df.get("rating", [""] * len(df))),
                                                            start=2)]
 
-    def files() -> Iterator[tuple[str, bytes]]:
+    def wanted(name: str) -> re.Match | None:
+        m = _BLITZER_FILE.search(name)
+        return m if m and m.group(1) in _BLITZER_DOMAINS else None
+
+    def files() -> Iterator[tuple[re.Match, str, bytes]]:
+        # a domain's file of 1,000 reviews is decoded whole (its encoding is the file's): read up to MAX_FILE_BYTES
         if path.is_dir():
             for f in sorted(path.rglob("*.review")):
-                yield f.as_posix(), f.read_bytes()
+                if m := wanted(f.as_posix()):
+                    yield m, shown(f), read_file(f, MAX_FILE_BYTES, "review file")
             return
-        with tarfile.open(path, "r|*") as tar:
-            for member in tar:
-                if member.isfile() and _BLITZER_FILE.search(member.name):
-                    yield member.name, tar.extractfile(member).read()
+        with imdb.open_archive(path, "r|*") as tar:
+            for member in imdb.members(tar):
+                if member.isfile() and (m := wanted(member.name)):
+                    where = f"{path}:{shown(member.name)}"
+                    yield m, where, imdb.read_member(tar, member, where, MAX_FILE_BYTES, "review file")
 
     def read() -> list[Record]:
         out = []
-        for name, raw in files():
-            m = _BLITZER_FILE.search(name)
-            if m and m.group(1) in _BLITZER_DOMAINS:
-                out += _blitzer_reviews(raw, _BLITZER_DOMAINS[m.group(1)], int(m.group(2) == "positive"), name)
+        for m, where, raw in files():
+            out += _blitzer_reviews(raw, _BLITZER_DOMAINS[m.group(1)], int(m.group(2) == "positive"), where)
         return out
     return _blitzer_split(_guard(path, read, "sorted_data_acl/<domain>/{positive,negative}.review reviews"))
 
 
 # --- Zhang et al. 2015 CSV archives (fast.ai mirror) ----------------------------------------
 
-def _zhang_rows(stream: Iterable[str], split: str, where: str, titled: bool) -> Iterator[Record]:
+def _zhang_rows(stream: IO[bytes], split: str, where: str, titled: bool) -> Iterator[Record]:
     """`"label","text"` or `"label","title","text"`, label 1 = negative, 2 = positive; line
-    breaks inside a review are written as a backslash and an n."""
-    for n, row in enumerate(csv.reader(stream), start=1):
+    breaks inside a review are written as a backslash and an n. Rows read one at a time, bounded."""
+    rows = _Rows(stream, where)
+    for n, row in enumerate(csv.reader(iter(rows)), start=1):
+        rows.done()
         if len(row) != (3 if titled else 2):
             raise DataError(f"{where}: row {n}: {len(row)} columns, expected {3 if titled else 2}")
         body = row[-1].replace("\\n", "\n").strip()
@@ -277,15 +367,15 @@ def zhang_reader(titled: bool) -> Callable[[Path], list[Record]]:
                 for split in ("train", "test"):
                     found = sorted(path.rglob(f"{split}.csv"))
                     if found:
-                        with open(found[0], encoding="utf-8", newline="") as f:
-                            out += _zhang_rows(f, split, str(found[0]), titled)
+                        with open(found[0], "rb") as f:
+                            out += _zhang_rows(f, split, shown(found[0]), titled)
                 return out
-            with tarfile.open(path, "r|*") as tar:  # one streamed pass over a large .tgz
-                for member in tar:
+            with imdb.open_archive(path, "r|*") as tar:  # one streamed pass over a large .tgz
+                for member in imdb.members(tar):
                     split = Path(member.name).stem
                     if member.isfile() and member.name.endswith(".csv") and split in ("train", "test"):
-                        lines = (line.decode("utf-8") for line in tar.extractfile(member))  # a streamed member
-                        out += _zhang_rows(lines, split, f"{path}:{member.name}", titled)  # cannot seek
+                        out += _zhang_rows(tar.extractfile(member), split, f"{path}:{shown(member.name)}",
+                                           titled)  # a streamed member cannot seek
             return out
         return _guard(path, run, "train.csv/test.csv rows")
     return read
@@ -296,12 +386,12 @@ def zhang_reader(titled: bool) -> Callable[[Path], list[Record]]:
 _ALLOCINE = {"train": "train", "val": "val", "test": "test"}
 
 
-def _allocine_rows(lines: Iterable[bytes | str], split: str, where: str) -> Iterator[Record]:
-    """JSON lines `{"film-url": ..., "review": ..., "polarity": 0|1}`."""
-    for n, line in enumerate(lines, start=1):
+def _allocine_rows(stream: IO[bytes], split: str, where: str) -> Iterator[Record]:
+    """JSON lines `{"film-url": ..., "review": ..., "polarity": 0|1}`, each bounded."""
+    for n, line in enumerate(bounded_lines(stream, where), start=1):
         if not line.strip():
             continue
-        row = json.loads(line)
+        row = _object(line, f"{where}: line {n}")
         yield Record(text=_text(row.get("review"), f"{where}: line {n}"),
                      label=_label(row.get("polarity"), f"{where}: line {n}"), split=split, id=f"{split}/{n - 1}")
 
@@ -315,13 +405,13 @@ def read_allocine(path: Path) -> list[Record]:
             root = path / "data" if (path / "data" / "train.jsonl").is_file() else path
             for stem, split in _ALLOCINE.items():
                 if (root / f"{stem}.jsonl").is_file():
-                    with open(root / f"{stem}.jsonl", encoding="utf-8") as f:
-                        out += _allocine_rows(f, split, str(root / f"{stem}.jsonl"))
+                    with open(root / f"{stem}.jsonl", "rb") as f:
+                        out += _allocine_rows(f, split, shown(root / f"{stem}.jsonl"))
             return out
-        with tarfile.open(path, "r|*") as tar:
-            for member in tar:
+        with imdb.open_archive(path, "r|*") as tar:
+            for member in imdb.members(tar):
                 stem = Path(member.name).name.removesuffix(".jsonl")
                 if member.isfile() and member.name.endswith(".jsonl") and stem in _ALLOCINE:
-                    out += _allocine_rows(tar.extractfile(member), _ALLOCINE[stem], f"{path}:{member.name}")
+                    out += _allocine_rows(tar.extractfile(member), _ALLOCINE[stem], f"{path}:{shown(member.name)}")
         return out
     return _guard(path, run, "Allociné reviews (data/{train,val,test}.jsonl)")

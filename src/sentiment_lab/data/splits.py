@@ -46,8 +46,11 @@ VAL_BLOCK = 100  # records per block: IMDB allows at most 30 reviews per movie
 
 
 def _natural_key(record_id: str) -> tuple:
-    """Sort key that puts train/pos/10 after train/pos/9 (and reviews.csv:12 after reviews.csv:3)."""
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", record_id))
+    """Sort key that puts train/pos/10 after train/pos/9 (and reviews.csv:12 after reviews.csv:3).
+    A run of ASCII digits compares as its number does, by (length, digits) once leading zeros are
+    gone: int() refuses 5,000 digits, and str.isdigit() took "²" for one (an id is any JSON value)."""
+    return tuple((0, len(p.lstrip("0")), p.lstrip("0")) if i % 2 else (1, 0, p)
+                 for i, p in enumerate(re.split(r"([0-9]+)", record_id)))
 
 
 def label_blocks(records: list[Record], size: int = VAL_BLOCK) -> dict[int, list[list[int]]]:

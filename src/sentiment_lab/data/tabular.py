@@ -1,12 +1,13 @@
 """The user's own reviews: CSV, TSV, JSONL or Parquet with a text and a label column."""
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
 import pandas as pd
 
-from sentiment_lab.data.records import Record
+from sentiment_lab.data.records import Record, shown
 from sentiment_lab.exceptions import DataError, require_file
 
 POSITIVE = {"1", "pos", "positive", "true", "yes"}
@@ -22,6 +23,30 @@ def file_format(path: Path) -> str:
     return fmt
 
 
+def read_jsonl(path: Path) -> pd.DataFrame:
+    """One JSON object a line (blank lines skipped); a line that is not an object (`[1, 2]`,
+    `"text"`, `3`) is a one-line DataError naming it, as `predict -i` says it, not pandas'
+    TypeError."""
+    rows = []
+    with open(path, encoding="utf-8-sig", newline="\n") as f:  # lines end at \n only; a leading BOM is no error
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{path}: line {number}: not JSON: {exc.msg}") from None
+            except ValueError as exc:  # a number of over 4,300 digits (int()'s limit)
+                raise DataError(f"{path}: line {number}: not JSON: {' '.join(str(exc).split())}") from None
+            except RecursionError:
+                raise DataError(f"{path}: line {number}: JSON nested too deeply") from None
+            if not isinstance(row, dict):
+                raise DataError(f"{path}: line {number}: not a JSON object ({{\"text\": ..., \"label\": ...}}), "
+                                f"got {type(row).__name__}")
+            rows.append(row)
+    return pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
+
+
 def read_table(path: str | Path) -> pd.DataFrame:
     """Any supported table as a DataFrame of strings; one clear error if unreadable."""
     path = require_file(path)
@@ -32,7 +57,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         if fmt == "tsv":
             return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, encoding="utf-8", quoting=3)
         if fmt == "jsonl":
-            return pd.read_json(path, lines=True, dtype=False, encoding="utf-8")
+            return read_jsonl(path)
         if fmt == "parquet":
             return pd.read_parquet(path)
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -80,7 +105,7 @@ def load_table(path: str | Path, text_column: str = "text", label_column: str = 
     df = read_table(path)
     for col in (text_column, label_column):
         if col not in df.columns:
-            raise DataError(f"{path}: no column {col!r}; columns are {', '.join(map(str, df.columns))}")
+            raise DataError(f"{path}: no column {col!r}; columns are {', '.join(map(shown, df.columns)) or 'none'}")
     out = []
     for row, (text, raw) in enumerate(zip(df[text_column], df[label_column]), start=1):
         label = parse_label(raw, rating_threshold)

@@ -112,7 +112,7 @@ def _raw_meta(directory: Path) -> dict[str, Any]:
     """config.json as written, unverified ({} when unreadable: read_meta says why)."""
     try:
         meta = json.loads((directory / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
     return meta if isinstance(meta, dict) else {}
 
@@ -128,8 +128,10 @@ def read_meta(directory: str | Path) -> dict[str, Any]:
         raise BundleError(f"{directory} is not a model bundle: config.json is missing")
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BundleError(f"{path} is not valid JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:
+        # JSONDecodeError and UnicodeDecodeError are ValueErrors, as is int()'s refusal of a number
+        # of over 4,300 digits; RecursionError: arrays nested 100,000 deep
+        raise BundleError(f"{path} is not valid JSON: {' '.join(str(exc).split()) or type(exc).__name__}") from None
     if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
         if (directory / "bundle" / "config.json").is_file():
             raise BundleError(f"{directory} is a run folder; its model bundle is {directory / 'bundle'}")
