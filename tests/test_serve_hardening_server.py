@@ -75,7 +75,10 @@ def test_a_33_kb_parquet_probe_does_not_grow_the_server(server):
         r = httpx.post(f"{base}/v1/predict/file", files={"file": ("probe.parquet", buf.getvalue())}, timeout=120)
         assert r.status_code == 413 and "300,000 rows; the limit is 10,000" in r.json()["detail"]
     grown = rss_kib(proc.pid) - before
-    assert grown < 40 * 1024, f"server memory grew by {grown} KiB"
+    # Measured after the fix: +39.6 MiB (pyarrow's first read of a file: its allocator and footer
+    # parsing), once +40.0 MiB in CI; before it: +1,104 MiB for three probes. 200 MiB sits 5x above
+    # the first and 5x below the second.
+    assert grown < 200 * 1024, f"server memory grew by {grown} KiB"
 
 
 def raw(port: int, head: bytes, trickle: bytes = b"", every: float = 0.0, wait: float = 15.0) -> tuple[bytes, float]:
