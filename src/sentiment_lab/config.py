@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sentiment_lab.exceptions import ConfigError, require_file
+from sentiment_lab.exceptions import ConfigError
 
 
 # Bounds. A setting's range (ge/gt/le/lt) and choices say what its values mean; a cap only
@@ -189,10 +189,17 @@ def _coerce(name: str, tp: Any, value: Any, constraints: dict[str, Any] | None =
     raise ConfigError(f"{name} must be {getattr(tp, '__name__', tp)}, got {value!r}")
 
 
+def _shown(name: object) -> str:
+    """A key or file name as a one-line message shows it: quoted when it holds a line break
+    (U+0085 and U+2028 are ones too) or another unprintable character."""
+    text = str(name)
+    return text if text.isprintable() else repr(text)
+
+
 def _set(cfg: Config, section: str, key: str, value: Any) -> None:
     fields = _fields(section)
     if key not in fields:
-        raise ConfigError(f"unknown config key {section}.{key}; valid: {', '.join(fields)}")
+        raise ConfigError(f"unknown config key {_shown(f'{section}.{key}')}; valid: {', '.join(fields)}")
     tp, constraints = fields[key]
     setattr(getattr(cfg, section), key, _coerce(f"{section}.{key}", tp, value, constraints))
 
@@ -265,13 +272,15 @@ def _read_preset(preset: str | Path, relative_to: Path | None = None,
     else:
         is_file = path.suffix == ".toml" or path.exists()
     if is_file:
+        label, folder = _shown(path), path.parent
+        if path.is_dir() or not path.is_file():  # require_file's messages, with the name quoted when unprintable
+            raise ConfigError(f"{label} is a folder; give a file" if path.is_dir() else f"file not found: {label}")
         try:
-            text = require_file(path, ConfigError).read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
-            raise ConfigError(f"{path} is not valid UTF-8 (TOML files are UTF-8)") from None
+            raise ConfigError(f"{label} is not valid UTF-8 (TOML files are UTF-8)") from None
         except OSError as exc:
-            raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
-        label, folder = str(path), path.parent
+            raise ConfigError(f"cannot read {label}: {exc.strerror or exc}") from None
     else:
         if str(preset) not in preset_names():
             raise ConfigError(f"unknown preset {preset!r}; valid: {', '.join(preset_names())}")
@@ -279,7 +288,7 @@ def _read_preset(preset: str | Path, relative_to: Path | None = None,
         label, folder = str(preset), None
     key = str(path.resolve()) if is_file else f"preset {preset}"
     if key in chain:
-        raise ConfigError(f"presets extend each other in a circle: {' -> '.join([*chain, key])}")
+        raise ConfigError(f"presets extend each other in a circle: {' -> '.join(map(_shown, [*chain, key]))}")
     try:
         raw = tomllib.loads(text)
     except (ValueError, RecursionError) as exc:
