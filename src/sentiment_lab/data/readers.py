@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sentiment_lab.data import imdb
-from sentiment_lab.data.records import (MAX_FILE_BYTES, MAX_REVIEW_BYTES, UNLABELED, Record, bounded_lines, read_file,
+from sentiment_lab.data.records import (MAX_FILE_BYTES, MAX_REVIEW_BYTES, UNLABELED, Record, bounded_lines, json_object, read_file,
                                         shown, too_big)
 from sentiment_lab.data.splits import _natural_key
 from sentiment_lab.data.tabular import parse_label
@@ -56,21 +56,6 @@ def _rating(raw: object, where: str) -> int | None:
         return int(float(raw))
     except (TypeError, ValueError, OverflowError):  # "abc", "nan" (ValueError), "inf" (OverflowError)
         raise DataError(f"{where}: rating {raw!r} is not a number") from None
-
-
-def _object(line: bytes | str, where: str) -> dict:
-    """One JSON line that must hold an object."""
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{where}: not JSON: {exc.msg}") from None
-    except ValueError as exc:  # a number of over 4,300 digits (int()'s limit)
-        raise DataError(f"{where}: not JSON: {' '.join(str(exc).split())}") from None
-    except RecursionError:
-        raise DataError(f"{where}: JSON nested too deeply") from None
-    if not isinstance(row, dict):
-        raise DataError(f"{where}: not a JSON object, got {type(row).__name__}")
-    return row
 
 
 _LONE_CR = re.compile(r"(?<=\r)(?!\n)")
@@ -143,7 +128,7 @@ def read_imdb_unsup(path: Path) -> list[Record]:
             with opener(path, "rb") as f:
                 lines = (line for line in bounded_lines(f, str(path)) if line.strip())
                 for n, line in enumerate(lines, start=1):
-                    row = _object(line, f"{path}: line {n}")
+                    row = json_object(line, f"{path}: line {n}")
                     out.append(one(str(row.get("id", n)), _text(row.get("text"), f"{path}: line {n}")))
             return out
         if path.is_dir():
@@ -391,7 +376,7 @@ def _allocine_rows(stream: IO[bytes], split: str, where: str) -> Iterator[Record
     for n, line in enumerate(bounded_lines(stream, where), start=1):
         if not line.strip():
             continue
-        row = _object(line, f"{where}: line {n}")
+        row = json_object(line, f"{where}: line {n}")
         yield Record(text=_text(row.get("review"), f"{where}: line {n}"),
                      label=_label(row.get("polarity"), f"{where}: line {n}"), split=split, id=f"{split}/{n - 1}")
 

@@ -3,6 +3,7 @@ train/validation/test splits a run works on; and the bounds every loader keeps w
 one review (the helpers below read an archive member, a file or a line only up to them)."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterator
@@ -89,3 +90,20 @@ class Splits:
     train: list[Record]
     val: list[Record]
     test: list[Record]
+
+
+def json_object(line: bytes | str, where: str, shape: str = "") -> dict:
+    """One JSON line that must hold an object, else a one-line DataError starting with `where`
+    (`shape` shows what is expected, e.g. '{"text": ..., "label": ...}')."""
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{where}: not JSON: {exc.msg}") from None
+    except ValueError as exc:  # a number of over 4,300 digits (int()'s limit)
+        raise DataError(f"{where}: not JSON: {' '.join(str(exc).split())}") from None
+    except RecursionError:
+        raise DataError(f"{where}: JSON nested too deeply") from None
+    if not isinstance(row, dict):
+        raise DataError(f"{where}: not a JSON object{f' ({shape})' if shape else ''}, got {type(row).__name__}")
+    return row
+

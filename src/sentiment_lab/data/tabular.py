@@ -1,13 +1,12 @@
 """The user's own reviews: CSV, TSV, JSONL or Parquet with a text and a label column."""
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import pandas as pd
 
-from sentiment_lab.data.records import Record, shown
+from sentiment_lab.data.records import Record, json_object, shown
 from sentiment_lab.exceptions import DataError, require_file
 
 POSITIVE = {"1", "pos", "positive", "true", "yes"}
@@ -32,18 +31,7 @@ def read_jsonl(path: Path) -> pd.DataFrame:
         for number, line in enumerate(f, start=1):
             if not line.strip():
                 continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}: line {number}: not JSON: {exc.msg}") from None
-            except ValueError as exc:  # a number of over 4,300 digits (int()'s limit)
-                raise DataError(f"{path}: line {number}: not JSON: {' '.join(str(exc).split())}") from None
-            except RecursionError:
-                raise DataError(f"{path}: line {number}: JSON nested too deeply") from None
-            if not isinstance(row, dict):
-                raise DataError(f"{path}: line {number}: not a JSON object ({{\"text\": ..., \"label\": ...}}), "
-                                f"got {type(row).__name__}")
-            rows.append(row)
+            rows.append(json_object(line, f"{path}: line {number}", '{"text": ..., "label": ...}'))
     return pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
 
 
