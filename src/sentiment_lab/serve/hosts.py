@@ -1,12 +1,9 @@
 """Which hosts and origins the server answers: DNS rebinding and cross-site form posts."""
 from __future__ import annotations
 
-import json
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
-Scope = dict[str, Any]
-Receive = Callable[[], Any]
-Send = Callable[[dict[str, Any]], Any]
+from sentiment_lab.serve.limits import Receive, Scope, Send, _send_error
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -58,11 +55,3 @@ class HostGuard:
                                              "send it from this server's own page or without a browser")
                 return
         await self.app(scope, receive, send)
-
-
-async def _send_error(send: Send, status: int, message: str) -> None:
-    body = json.dumps({"detail": message}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
-    await send({"type": "http.response.body", "body": body})
