@@ -2,6 +2,7 @@
 bundle trained once per session (seconds on 2 cores)."""
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import tarfile
@@ -195,3 +196,46 @@ def write_imdb_archive(path: Path, n_per_class: int = 6, extra_members: bool = T
 @pytest.fixture
 def imdb_archive(tmp_path) -> Path:
     return write_imdb_archive(tmp_path / "aclImdb_v1.tar.gz")
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (for a server the test starts itself)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def live_server(cmd: list[str], port: int, log: Path):
+    """Run `cmd` (a server on 127.0.0.1:`port`, output to `log`) until /readyz answers 200
+    (120 s at most, or the test fails with the log's tail); yields (base URL, process) and
+    stops it afterwards."""
+    import subprocess
+    import time
+
+    import httpx
+
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"the server exited with {proc.returncode}: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"the server was not ready within 120 s: {log.read_text()[-2000:]}")
+        time.sleep(0.25)
+    try:
+        yield base, proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+

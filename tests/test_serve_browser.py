@@ -6,14 +6,13 @@ from __future__ import annotations
 import csv
 import select
 import socket
-import subprocess
 import sys
-import time
 import unicodedata
 from pathlib import Path
 
 import httpx
 import pytest
+from conftest import free_port, live_server
 
 from sentiment_lab.inference.classifier import SentimentClassifier
 
@@ -24,37 +23,14 @@ needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromi
 TEXT = "a great film but awful zorglub"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tiny_bundle, tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("serve") / "server.log"
     cmd = [sys.executable, "-c", "from sentiment_lab.cli import main; main()", "serve", str(tiny_bundle),
            "--port", str(port), "--no-access-log", "--batch-wait-ms", "2"]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"the server exited with {proc.returncode}: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"the server was not ready within 120 s: {log.read_text()[-2000:]}")
-        time.sleep(0.25)
-    yield base, proc
-    proc.terminate()
-    proc.wait(timeout=30)
+    with live_server(cmd, port, log) as (base, proc):
+        yield base, proc
 
 
 @pytest.fixture(scope="module")

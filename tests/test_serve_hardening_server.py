@@ -6,24 +6,18 @@ from __future__ import annotations
 import csv
 import io
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+from conftest import free_port, live_server
 
 IDLE_S, TOTAL_S = 1.0, 3.0
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_kib(pid: int) -> int:
@@ -39,25 +33,8 @@ def server(tiny_bundle, tmp_path_factory):
             f"limits.BODY_IDLE_TIMEOUT_S, limits.BODY_TOTAL_TIMEOUT_S = {IDLE_S}, {TOTAL_S}\n"
             f"uvicorn.run(create_app({str(tiny_bundle)!r}, threads=1), host='127.0.0.1', port={port}, "
             "access_log=False, log_level='warning')\n")
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-c", code], stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"the server exited with {proc.returncode}: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"the server was not ready within 120 s: {log.read_text()[-2000:]}")
-        time.sleep(0.25)
-    yield base, port, proc
-    proc.terminate()
-    proc.wait(timeout=30)
+    with live_server([sys.executable, "-c", code], port, log) as (base, proc):
+        yield base, port, proc
 
 
 def test_a_33_kb_parquet_probe_does_not_grow_the_server(server):
