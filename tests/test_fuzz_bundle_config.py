@@ -7,40 +7,18 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
-from pathlib import Path
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from test_fuzz_cases import dump, outcome
+from test_fuzz_cases import fuzz_settings, run_case
 from sentiment_lab.config import Config, _fields, _sections
 
-# FUZZ_SCALE=20 multiplies every test's examples and FUZZ_RANDOM=1 draws new ones each run, for a
-# longer local hunt; CI runs the bounded, derandomized default.
-SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
-
-
-def examples(n: int) -> int:
-    return max(1, int(n * SCALE))
-
-
-FUZZ = settings(max_examples=examples(150), deadline=None, derandomize=not os.environ.get("FUZZ_RANDOM"),
-                database=None, print_blob=False, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = fuzz_settings()
 DEEP = "[" * 100_000
 
 
-def run(case: dict):
-    with tempfile.TemporaryDirectory(prefix="fuzz-") as tmp:
-        try:
-            result = outcome(case, Path(tmp))
-        except BaseException:
-            dump(case)
-            raise
-    label = f"{type(result).__name__}: {str(result).replace(tmp, '')[-60:]}" if isinstance(result, Exception) else "ok"
-    event(label.encode("utf-8", "backslashreplace").decode("utf-8"))
-    return result
+run = run_case
 
 
 ODD_NUMBER = st.sampled_from([0, -1, 1, 2**31, 2**63, 2**70, 10**400, 1e308, -1e308, 1e-320, float("nan"),

@@ -22,6 +22,7 @@ import io
 import json
 import lzma
 import os
+import tempfile
 import shutil
 import tarfile
 import warnings
@@ -375,4 +376,38 @@ def save_case(case: dict, name: str) -> Path:
     path.write_text(json.dumps(to_json(case), indent=1, ensure_ascii=True, allow_nan=True) + "\n", encoding="utf-8")
     return path
 
+# The Hypothesis tests (test_fuzz_data.py, test_fuzz_bundle_config.py) share these.
+# FUZZ_SCALE=20 multiplies every test's examples and FUZZ_RANDOM=1 draws new ones each run, for a
+# longer local hunt; CI runs the bounded, derandomized default.
+SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
+
+
+def examples(n: int) -> int:
+    return max(1, int(n * SCALE))
+
+
+def fuzz_settings():
+    """The bounded, reproducible Hypothesis settings of every fuzz test (150 examples)."""
+    from hypothesis import HealthCheck, settings
+
+    return settings(max_examples=examples(150), deadline=None, derandomize=not os.environ.get("FUZZ_RANDOM"),
+                    database=None, print_blob=False,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def run_case(case: dict, ok: str = "ok"):
+    """The case under the property: its outcome (a result or the package's own error), dumped
+    to fuzz_corpus/ form when anything else escapes; `event` tallies the outcomes
+    (--hypothesis-show-statistics), `ok` naming a result."""
+    from hypothesis import event
+
+    with tempfile.TemporaryDirectory(prefix="fuzz-") as tmp:
+        try:
+            result = outcome(case, Path(tmp))
+        except BaseException:
+            dump(case)
+            raise
+    label = f"{type(result).__name__}: {str(result).replace(tmp, '')[-60:]}" if isinstance(result, Exception) else ok
+    event(label.encode("utf-8", "backslashreplace").decode("utf-8"))
+    return result
 

@@ -9,39 +9,18 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
-from pathlib import Path
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from test_fuzz_cases import dump, outcome
+from test_fuzz_cases import examples, fuzz_settings, run_case
 from sentiment_lab.data.records import MAX_REVIEW_BYTES, Record
 
-# FUZZ_SCALE=20 multiplies every test's examples and FUZZ_RANDOM=1 draws new ones each run, for a
-# longer local hunt; CI runs the bounded, derandomized default.
-SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
-
-
-def examples(n: int) -> int:
-    return max(1, int(n * SCALE))
-
-
-FUZZ = settings(max_examples=examples(150), deadline=None, derandomize=not os.environ.get("FUZZ_RANDOM"),
-                database=None, print_blob=False, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = fuzz_settings()
 
 
 def run(case: dict):
-    """The case under the property; `event` tallies the outcomes (--hypothesis-show-statistics)."""
-    with tempfile.TemporaryDirectory(prefix="fuzz-") as tmp:
-        try:
-            result = outcome(case, Path(tmp))
-        except BaseException:
-            dump(case)
-            raise
-    label = f"{type(result).__name__}: {str(result).replace(tmp, '')[-60:]}" if isinstance(result, Exception) else "records"
-    event(label.encode("utf-8", "backslashreplace").decode("utf-8"))
+    result = run_case(case, ok="records")
     if isinstance(result, list):
         assert all(isinstance(r, Record) and isinstance(r.text, str) and r.label in (-1, 0, 1) for r in result)
     return result
