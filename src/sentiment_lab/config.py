@@ -58,6 +58,8 @@ class DataConfig:
     val_fraction: float = setting(0.2, ge=0, lt=1)  # stratified, seeded split carved out of train; 0 = none (a final refit on all of train)
     val_split: str = setting("random", choices=("random", "blocks"))  # blocks: whole runs of consecutive ids (IMDB: a movie's reviews) per label
     limit: int | None = setting(None, ge=1, note="leave it unset for every row")  # keep at most this many train (and test) rows: quick runs
+    caps: dict[str, int] | None = setting(None, ge=1, note="leave a source out for every row")  # a mixture's training rows kept per source: {sst2 = 20000} (CLI: sst2=20000,imdb=5000); data.limit caps the others
+    weights: dict[str, float] | None = setting(None, gt=0, note="leave a source out of data.source instead")  # each source's share of the mixed training rows: {imdb = 1, sst2 = 1}; every source needs one; unset = every row once
 
 
 @dataclass
@@ -163,6 +165,8 @@ def _coerce(name: str, tp: Any, value: Any, constraints: dict[str, Any] | None =
         if value is None or (isinstance(value, str) and value.lower() in ("none", "null")):
             return None
         tp = next(a for a in args if a is not type(None))
+    if typing.get_origin(tp) is dict:
+        return _coerce_per_source(name, typing.get_args(tp)[1], value)
     try:
         if tp is bool:
             if isinstance(value, bool):
@@ -187,6 +191,30 @@ def _coerce(name: str, tp: Any, value: Any, constraints: dict[str, Any] | None =
     else:
         return value
     raise ConfigError(f"{name} must be {getattr(tp, '__name__', tp)}, got {value!r}")
+
+
+def _coerce_per_source(name: str, tp: type, value: Any) -> dict[str, Any] | None:
+    """A number per source (data.caps, data.weights): a TOML table {sst2 = 20000}, or on the
+    command line "sst2=20000,imdb=5000". Names are read as the mixture reads them (stripped,
+    lower case); an empty table is unset, so config.json has one spelling for "none"."""
+    example = f"{name}=imdb=5000,sst2=20000 or, in TOML, {name.split('.')[-1]} = {{imdb = 5000, sst2 = 20000}}"
+    if isinstance(value, str):
+        pairs = [part.split("=", 1) for part in value.split(",") if part.strip()]
+        if any(len(pair) != 2 for pair in pairs):
+            raise ConfigError(f"{name} must name a number per source, e.g. {example}; got {_shown(value)}")
+    elif isinstance(value, dict):
+        pairs = list(value.items())
+    else:
+        raise ConfigError(f"{name} must name a number per source, e.g. {example}; got {_shown(repr(value))}")
+    out: dict[str, Any] = {}
+    for key, number in pairs:
+        source = str(key).strip().lower()
+        if not source:
+            raise ConfigError(f"{name} has an empty source name, e.g. {example}")
+        if source in out:
+            raise ConfigError(f"{name} names {_shown(source)} twice; give each source one value")
+        out[source] = _coerce(f"{name}.{_shown(source)}", tp, number.strip() if isinstance(number, str) else number)
+    return out or None
 
 
 def _shown(name: object) -> str:
@@ -224,6 +252,10 @@ def _check(name: str, value: Any, c: dict[str, Any]) -> None:
     """One setting against the constraints declared beside it."""
     if value is None:  # an optional setting left unset
         return
+    if isinstance(value, dict):  # a number per source (data.caps, data.weights): each one checked
+        for key, one in value.items():
+            _check(f"{name}.{_shown(key)}", one, c)
+        return
     if isinstance(value, float) and not math.isfinite(value):
         raise ConfigError(f"{name} must be a finite number, got {value}")
     if "choices" in c and value not in c["choices"]:
@@ -250,6 +282,30 @@ def validate(cfg: Config) -> None:
             _check(f"{section}.{key}", getattr(getattr(cfg, section), key), constraints)
     if cfg.text.stopwords != "none" and cfg.text.level != "word":
         raise ConfigError(f"text.stopwords={cfg.text.stopwords!r} needs text.level='word'")
+    _check_mixture(cfg.data)
+
+
+def _check_mixture(d: DataConfig) -> None:
+    """data.caps and data.weights name sources of data.source, a `+`-joined mixture of named
+    datasets ("imdb+sst2+amazon-blitzer"; data/mixture.py reads it), each named once, and
+    weights name them all. Whether each name is a known dataset is the data stage's check
+    (data.registry), still before anything is read."""
+    if d.caps is None and d.weights is None:
+        return
+    names = [part.strip().lower() for part in d.source.split("+")]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ConfigError(f"data.source={_shown(d.source)} names {', '.join(map(_shown, twice))} more than once; "
+                          f"name each source once (give it a larger weight to draw more of it)")
+    for what, given in (("caps", d.caps), ("weights", d.weights)):
+        stray = [k for k in given or {} if k not in names]
+        if stray:
+            raise ConfigError(f"data.{what} names {', '.join(map(_shown, stray))}, which data.source="
+                              f"{_shown(d.source)} does not mix; name only its sources ({', '.join(map(_shown, names))})")
+    missing = [n for n in names if d.weights and n not in d.weights]
+    if missing:
+        raise ConfigError(f"data.weights has no weight for {', '.join(map(_shown, missing))}; give every source "
+                          f"of data.source={_shown(d.source)} one (or unset data.weights for every row once)")
 
 
 def preset_names() -> list[str]:

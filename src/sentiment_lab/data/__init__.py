@@ -6,7 +6,7 @@ from __future__ import annotations
 from sentiment_lab.config import DataConfig
 from sentiment_lab.data.datasets import DATA_ENV, list_datasets, load_dataset, resolve_dataset
 from sentiment_lab.data.imdb import download, load_imdb
-from sentiment_lab.data.mixture import Mixture, load_mixture, parse_mixture
+from sentiment_lab.data.mixture import Mixture, load_mixture, load_split_by_source, parse_mixture
 from sentiment_lab.data.ptb import detokenize
 from sentiment_lab.data.records import UNLABELED, Record, Splits
 from sentiment_lab.data.registry import DATASETS, Dataset, dataset_names, get_dataset
@@ -17,17 +17,15 @@ from sentiment_lab.data.tabular import load_table, read_table
 __all__ = ["Record", "Splits", "UNLABELED", "download", "load_imdb", "load_table", "read_table", "make_corpus",
            "load_splits", "split_train_val", "subsample", "label_blocks", "VAL_BLOCK", "_natural_key",
            "DATASETS", "Dataset", "DATA_ENV", "dataset_names", "get_dataset", "list_datasets", "load_dataset",
-           "resolve_dataset", "Mixture", "load_mixture", "parse_mixture", "detokenize", "is_dataset_spec"]
+           "resolve_dataset", "Mixture", "load_mixture", "load_split_by_source", "parse_mixture", "detokenize", "is_dataset_spec"]
 
 
 def load_splits(cfg: DataConfig, seed: int = 42, progress: bool = True) -> Splits:
     """Train/validation/test records as configured; validation always comes out of train."""
     if cfg.source == "synthetic":  # a tiny learnable corpus: demos and tests, no files needed
         train, test = make_corpus(cfg.limit or 400, seed=seed), make_corpus(cfg.limit or 400, seed=seed + 1, split="test")
-    elif cfg.source != "imdb" and is_dataset_spec(cfg.source):  # "sst2", "imdb+sst2+amazon-blitzer"
-        mix = load_mixture(cfg.source, caps=cfg.limit, seed=seed, val_fraction=cfg.val_fraction,
-                           val_split=cfg.val_split, progress=progress)
-        return Splits(train=mix.train, val=mix.val, test=subsample(mix.test, cfg.limit, seed))
+    elif is_dataset_spec(cfg.source) and (cfg.source != "imdb" or cfg.caps or cfg.weights):  # "sst2", "imdb+sst2"
+        return _load_named(cfg, seed, progress)
     elif cfg.source == "imdb":
         records = load_imdb(cfg.path, progress=progress)
         train = [r for r in records if r.split == "train"]
@@ -41,6 +39,19 @@ def load_splits(cfg: DataConfig, seed: int = 42, progress: bool = True) -> Split
     test = subsample(test, cfg.limit, seed)
     train, val = split_train_val(train, cfg.val_fraction, seed, cfg.val_split)
     return Splits(train=train, val=val, test=test)
+
+
+def _load_named(cfg: DataConfig, seed: int, progress: bool) -> Mixture:
+    """A named dataset or mixture: per-source caps (data.caps, else data.limit for every source)
+    and weights (data.weights); the test split of every source, at most data.limit rows of it in
+    all. Plain "imdb" comes here only with caps or weights, its data.path kept."""
+    names = parse_mixture(cfg.source)
+    caps = {n: (cfg.caps or {}).get(n, cfg.limit) for n in names}
+    paths = {"imdb": cfg.path} if cfg.source == "imdb" and cfg.path else None
+    mix = load_mixture(names, caps=caps, weights=cfg.weights, seed=seed, val_fraction=cfg.val_fraction,
+                       val_split=cfg.val_split, paths=paths, progress=progress)
+    mix.test = subsample(mix.test, cfg.limit, seed)
+    return mix
 
 
 def is_dataset_spec(source: str) -> bool:

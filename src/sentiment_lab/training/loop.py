@@ -28,7 +28,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sentiment_lab.config import Config
-from sentiment_lab.data import Splits, load_splits
+from sentiment_lab.data import Mixture, Splits, load_splits
 from sentiment_lab.data.checks import overlap_report, positive_share
 from sentiment_lab.exceptions import ConfigError, SentimentLabError
 from sentiment_lab.fileio import write_json
@@ -335,7 +335,7 @@ def train(cfg: Config, run_dir: str | Path, resume: bool = False, progress: bool
     splits = load_splits(cfg.data, seed=cfg.train.seed, progress=progress)
     console.log(f"data: {len(splits.train):,} train{positive_share(splits.train)}, {len(splits.val):,} val, "
                 f"{len(splits.test):,} test{positive_share(splits.test)} ({time.perf_counter() - t0:.1f}s)")
-    for line in overlap_report(splits):
+    for line in (splits.report() if isinstance(splits, Mixture) else []) + overlap_report(splits):  # per source, then pooled
         console.log(line)
     return fit(cfg, splits, run_dir, resume=resume, progress=progress, console=console)
 
