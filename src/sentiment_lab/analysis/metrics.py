@@ -1,7 +1,7 @@
 """Metrics from scikit-learn, computed once here for every command that reports them."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 from sklearn.metrics import (accuracy_score, classification_report, confusion_matrix, log_loss,
@@ -31,6 +31,21 @@ def compute_metrics(y_true: np.ndarray, p_pos: np.ndarray, threshold: float = 0.
         "classification_report": classification_report(y_true, y_pred, labels=[0, 1], target_names=LABELS,
                                                         digits=4, zero_division=0),
     }
+
+
+def metrics_by_source(sources: Sequence[str | None], y_true: np.ndarray, p_pos: np.ndarray) -> dict[str, dict[str, Any]]:
+    """Each source's metrics (no text report), in order of first appearance: a mixture's figures
+    per dataset, beside the pooled ones over every text (which a large source dominates)."""
+    rows: dict[str, list[int]] = {}
+    for i, source in enumerate(sources):
+        rows.setdefault(source or "unnamed", []).append(i)
+    y_true, p_pos = np.asarray(y_true), np.asarray(p_pos)
+    out = {}
+    for source, idx in rows.items():
+        m = compute_metrics(y_true[idx], p_pos[idx])
+        m.pop("classification_report")
+        out[source] = m
+    return out
 
 
 def evaluate_bundle(bundle: str | None, records: list, batch_size: int = 0) -> tuple[dict[str, Any], np.ndarray]:

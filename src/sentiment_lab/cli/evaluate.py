@@ -16,15 +16,50 @@ from sentiment_lab.cli.common import console, user_errors
 from sentiment_lab.cli.train import TABLES
 
 
+def named(data: Optional[str]) -> bool:
+    """--data names datasets (sst2, imdb+sst2+amazon-blitzer) rather than a file or folder."""
+    from sentiment_lab.data import is_dataset_spec
+
+    return data is not None and not data.lower().endswith(TABLES) and is_dataset_spec(data)
+
+
 def load_records(data: Optional[str], split: str, text_column: str, label_column: str,
                  rating_threshold: Optional[float], limit: Optional[int], seed: int = 42) -> list:
-    from sentiment_lab.data import load_imdb, load_table, subsample
+    """The labelled records of --data: a table, named datasets (`limit` rows per source) or IMDB."""
+    from sentiment_lab.data import load_imdb, load_split_by_source, load_table, subsample
 
+    if named(data):
+        return load_split_by_source(data, split, limit, seed, progress=False)
     if data is not None and data.lower().endswith(TABLES):
         records = load_table(data, text_column, label_column, rating_threshold, split=split)
     else:
         records = load_imdb(data, splits=(split,))
     return subsample(records, limit, seed)
+
+
+def by_source_table(m: dict) -> Table:
+    """Accuracy per dataset, then over all of them: pooled (every text counted once, so the
+    largest source weighs most) and the plain mean of the datasets' accuracies."""
+    t = Table(title="Per dataset")
+    for col in ("dataset", "n", "accuracy", "macro F1", "ROC-AUC"):
+        t.add_column(col, justify="right")
+    for name, r in m["by_source"].items():
+        t.add_row(name, f"{r['n']:,}", f"{r['accuracy']:.4f}", f"{r['f1_macro']:.4f}",
+                  f"{r['roc_auc']:.4f}" if r["roc_auc"] is not None else "-")
+    t.add_row("all (pooled)", f"{m['n']:,}", f"{m['accuracy']:.4f}", f"{m['f1_macro']:.4f}",
+              f"{m['roc_auc']:.4f}" if m["roc_auc"] is not None else "-")
+    t.add_row("mean of datasets", "", f"{m['mean_accuracy_over_sources']:.4f}", "", "")
+    return t
+
+
+def add_by_source(m: dict, records: list, p) -> dict:
+    """Each source's metrics under `by_source`; the top-level figures stay pooled over every
+    text (`overall` says so) and `mean_accuracy_over_sources` weighs the datasets alike."""
+    from sentiment_lab.analysis.metrics import metrics_by_source
+
+    by = metrics_by_source([r.source for r in records], [r.label for r in records], p)
+    return {**m, "overall": f"pooled over all {m['n']:,} texts of {', '.join(by)}", "by_source": by,
+            "mean_accuracy_over_sources": sum(r["accuracy"] for r in by.values()) / len(by)}
 
 
 def metrics_tables(m: dict) -> list[Table]:
@@ -53,13 +88,15 @@ def evaluate(
     bundle: Optional[Path] = typer.Argument(None, help="Model bundle (default: the shipped model; or -m BUNDLE)."),
     model: Optional[Path] = model_option(),
     old_bundle: Optional[Path] = old_name("--bundle"),
-    data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder or a labelled table (default: cached IMDB)."),
-    split: str = typer.Option("test", help="IMDB split to evaluate on: test | train."),
+    data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder, a labelled table, or named datasets "
+                                       "(sst2, imdb+sst2+amazon-blitzer: figures per dataset and pooled). Default: cached IMDB."),
+    split: str = typer.Option("test", help="Split to evaluate on: test | train."),
     text_column: Optional[str] = text_column_option("the one the bundle was trained on, else text"),
     label_column: Optional[str] = label_column_option("the one the bundle was trained on, else label"),
     rating_threshold: Optional[float] = typer.Option(None, help="Star ratings >= this are positive (default: the "
                                                      "bundle's)."),
-    limit: Optional[int] = typer.Option(None, help="Evaluate on a seeded, stratified subset of N reviews."),
+    limit: Optional[int] = typer.Option(None, help="Evaluate on a seeded, stratified subset of N reviews (named "
+                                        "datasets: N per dataset)."),
     examples: int = examples_option(8, help="Random example predictions to show (the notebook shows 8)."),
     output: Optional[Path] = output_option(help="Write metrics as JSON here."),
 ) -> None:
@@ -83,7 +120,9 @@ def evaluate(
             rating_threshold = trained.get("rating_threshold")
     records = load_records(data, split, text_column or "text", label_column or "label", rating_threshold, limit)
     m, p = evaluate_bundle(str(bundle) if bundle else None, records)
-    for table in metrics_tables(m):
+    if named(data):
+        m = add_by_source(m, records, p)
+    for table in metrics_tables(m) + ([by_source_table(m)] if "by_source" in m else []):
         console.print(table)
     console.print(m["classification_report"], highlight=False)
     if examples > 0:

@@ -192,3 +192,16 @@ def load_mixture(names: str | Sequence[str], caps: int | Mapping[str, int] | Seq
     return Mixture(train=[train[i] for i in order], val=[r for s in sources.values() for r in s.val],
                    test=[r for s in sources.values() for r in s.test], sources=sources, dropped=dropped,
                    drawn={n: len(v) for n, v in drawn.items()})
+
+
+def load_split_by_source(names: str | Sequence[str], split: str = "test", limit: int | None = None, seed: int = 42,
+                         progress: bool = True) -> list[Record]:
+    """One split of every named source, `source` set on each record: what figures per source
+    (`evaluate --data imdb+sst2`) are measured on. Each source's split is whole, or at most
+    `limit` rows of it (seeded, stratified), so that a large source does not crowd out a small
+    one. A source without that split (SST-2's test from GLUE's zip) is a one-line DataError,
+    raised before the next source is read."""
+    records: list[Record] = []
+    for name in parse_mixture(names):
+        records += subsample(load_dataset(name, splits=[split], progress=progress), limit, seed)
+    return records

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from sentiment_lab.analysis.metrics import compute_metrics
+from sentiment_lab.analysis.metrics import compute_metrics, metrics_by_source
 from sentiment_lab.data import Record, Splits
 from sentiment_lab.fileio import write_json
 from sentiment_lab.inference.bundle import save_pretrained
@@ -52,14 +53,6 @@ def split_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
     return m
 
 
-def rows_by_source(records: list[Record]) -> dict[str, np.ndarray]:
-    """Row indices of each source's records, in order of first appearance."""
-    rows: dict[str, list[int]] = {}
-    for i, r in enumerate(records):
-        rows.setdefault(r.source or "unnamed", []).append(i)
-    return {source: np.asarray(idx) for source, idx in rows.items()}
-
-
 def write_predictions(path: Path, records: list[Record], y: np.ndarray, p: np.ndarray,
                       seqs: list[np.ndarray], full: np.ndarray) -> None:
     """Per-review test predictions (id, label, P(positive), tokens read, tokens before
@@ -86,6 +79,10 @@ def finish_run(run: "Run", splits: Splits, encoder: TextEncoder, data: "RunData"
         run.dist.close()
         return TrainResult(model.eval(), encoder, state.history, {"best_epoch": best_epoch}, run_dir, best_epoch)
     metrics: dict[str, Any] = {"best_epoch": best_epoch}
+    mixed = len({r.source for r in splits.train}) > 1  # a mixture: figures per source too, the card shows them
+    if mixed:
+        counts = Counter(r.source for r in splits.train)  # in the order the mixture names them
+        metrics["train_rows_by_source"] = {s: counts[s] for s in getattr(splits, "sources", None) or counts}
     for name, records, seqs in (("val", splits.val, data.x_va), ("test", splits.test, None)):
         if not records:
             continue
@@ -95,9 +92,8 @@ def finish_run(run: "Run", splits: Splits, encoder: TextEncoder, data: "RunData"
         y = labels(records)
         p = probabilities(predict_logits(model, seqs, tc.eval_batch_size, run.device, run.dtype))
         metrics[name] = split_metrics(y, p)
-        if len({r.source for r in records}) > 1:  # a mixture: each source's figures too
-            metrics[f"{name}_by_source"] = {source: split_metrics(y[rows], p[rows])
-                                            for source, rows in rows_by_source(records).items()}
+        if mixed or len({r.source for r in records}) > 1:  # (a source without a test split is missing here)
+            metrics[f"{name}_by_source"] = metrics_by_source([r.source for r in records], y, p)
         if full is not None:
             write_predictions(run_dir / "test_predictions.csv", records, y, p, seqs, full)
     metrics["timings"] = {"encode_s": data.encode_s, "train_s": sum(h["train_s"] for h in state.history)}
