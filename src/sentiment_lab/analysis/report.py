@@ -52,6 +52,20 @@ def _metrics_table(metrics: dict[str, Any]) -> dict[str, Any]:
                                     "(data.val_fraction = 0)."}
 
 
+def _by_source_table(metrics: dict[str, Any]) -> dict[str, Any]:
+    """A mixture's test figures per dataset, then pooled over every test text: the pooled row
+    leans to the largest dataset, which the per-dataset rows show."""
+    train = metrics.get("train_rows_by_source") or {}
+    rows = [(name, f"{train[name]:,}" if name in train else "", f"{m['n']:,}", f"{m['accuracy']:.4f}",
+             f"{m['f1_macro']:.4f}") for name, m in metrics["test_by_source"].items()]
+    test = metrics["test"]
+    rows.append(("all (pooled)", f"{sum(train.values()):,}" if train else "", f"{test['n']:,}",
+                 f"{test['accuracy']:.4f}", f"{test['f1_macro']:.4f}"))
+    return {"table": {"head": ["Dataset", "Training rows", "Test texts", "Test accuracy", "Test macro F1"], "rows": rows},
+            "text": "Test figures per dataset of the mixture; the last row pools every test text, so the largest "
+                    "dataset weighs most."}
+
+
 def build_context(run_dir: Path, work: Path, records: Sequence["Record"] | None = None, challenge: bool = True,
                   embeddings: bool = True, errors: bool = True) -> dict[str, Any]:
     """Every figure and table of the report, figures rendered into `work`. `records`: the
@@ -68,6 +82,7 @@ def build_context(run_dir: Path, work: Path, records: Sequence["Record"] | None 
         _section("Data", lambda: _data_section(preds, config, metrics, work)),
         _section("Learning curves", lambda: {"images": [_img(plots.learning_curves(history, work, "Learning curves"))]}),
         _section("Metrics", lambda: _metrics_table(metrics)),
+        *([_section("Metrics per dataset", lambda: _by_source_table(metrics))] if metrics.get("test_by_source") else []),
         _section("Evaluation: confusion matrix, calibration, slices", lambda: _evaluation_section(preds, work)),
     ]
     if embeddings:
