@@ -53,3 +53,26 @@ def test_an_unknown_name_lists_the_known_ones(tmp_path, local_data):
         assert r.exit_code == 1 and "Traceback" not in r.output
         assert "amazon-blitzer" in r.output and "sst2" in r.output, r.output  # the known names
         assert not (tmp_path / "run").exists()
+
+
+def test_a_mixture_with_caps_and_weights_then_evaluate_per_source(tmp_path, local_data):
+    """data.caps and data.weights from the command line on the real copies; the card states the
+    training data; `evaluate --data A+B` gives each source's figures and the pooled ones."""
+    from sentiment_lab.cli import app
+
+    small = [a for a in SMALL if a not in ("--limit", "300")]
+    r = CliRunner().invoke(app, ["train", "--data", "sst2+amazon-blitzer", *small, "--set", "data.caps=sst2=400,amazon-blitzer=200",
+                                 "--set", "data.weights=sst2=1,amazon-blitzer=1", "-o", str(tmp_path / "run")])
+    assert r.exit_code == 0, r.output
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    rows = metrics["train_rows_by_source"]
+    assert list(rows) == ["sst2", "amazon-blitzer"] and rows["sst2"] == rows["amazon-blitzer"]
+    assert {s: m["n"] for s, m in metrics["test_by_source"].items()} == {"sst2": 1_821, "amazon-blitzer": 1_600}
+    card = (tmp_path / "run" / "bundle" / "README.md").read_text()
+    assert "| sst2 | " in card and " | 400 | 1 | 872 | 1,821 |" in card
+    out = tmp_path / "eval.json"
+    r = CliRunner().invoke(app, ["evaluate", "-m", str(tmp_path / "run" / "bundle"), "--data", "sst2+amazon-blitzer",
+                                 "--limit", "200", "-n", "0", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    m = json.loads(out.read_text())
+    assert {s: v["n"] for s, v in m["by_source"].items()} == {"sst2": 200, "amazon-blitzer": 200} and m["n"] == 400
