@@ -40,7 +40,8 @@ def train(
     ctx: typer.Context,
     preset: str = typer.Option("seed", "--preset", "-p", help="Preset name or a TOML config file."),
     data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive or folder, a CSV/TSV/JSONL/Parquet file, or a "
-                                       "named dataset or mixture (sst2, imdb+sst2+amazon-blitzer: sentiment-lab datasets). "
+                                       "named dataset or mixture (sst2, imdb+sst2+amazon-blitzer: sentiment-lab datasets; per-source caps and "
+                                       "weights: --set data.caps=sst2=20000 --set data.weights=imdb=1,sst2=1,...). "
                                        "Default: the cached IMDB archive, downloaded if absent."),
     test_data: Optional[str] = typer.Option(None, "--test-data", help="Separate test table (for your own data)."),
     text_column: Optional[str] = text_column_option("the config's data.text_column, text in the presets"),
