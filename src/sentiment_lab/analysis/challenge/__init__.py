@@ -29,7 +29,13 @@ SUITES = {"en": "suite.jsonl", "fr": "suite_fr.jsonl"}  # the built-in suites by
 def suite_language(clf: Any) -> str:
     """The language of a model (its config's text.language, when it has one) as a built-in suite
     name; "en" when it has none or one without a suite."""
-    language = getattr(getattr(getattr(clf, "config", None), "text", None), "language", None)
+    return config_language(getattr(clf, "config", None))
+
+
+def config_language(cfg: Any) -> str:
+    """A config's text.language as a built-in suite name ("en" without one: the setting is newer
+    than most bundles)."""
+    language = getattr(getattr(cfg, "text", None), "language", None)
     try:
         return resolve_language(language)
     except ConfigError:  # a language without word lists or suite: the English ones

@@ -92,10 +92,13 @@ def generate(language: str | None = "en", frames: int | None = None) -> list[dic
 
 
 def _p_positive(clf: Any, texts: list[str]) -> np.ndarray:
-    """P(positive) from a classifier (predict_proba) or a callable returning {"label", "score"}."""
+    """P(positive) from a classifier (predict_proba), or a callable returning either P(positive)
+    as an array or {"label", "score"} dicts."""
     if hasattr(clf, "predict_proba"):
         return np.asarray(clf.predict_proba(texts))[:, 1].astype(np.float64)
     preds = clf(texts)
+    if isinstance(preds, np.ndarray):
+        return preds.astype(np.float64)
     return np.array([d["p_positive"] if "p_positive" in d else d["score"] if d["label"] == "positive"
                      else 1 - d["score"] for d in preds], dtype=np.float64)
 
