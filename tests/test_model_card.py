@@ -152,6 +152,11 @@ def test_tiny_bundle_card(tiny_bundle):
     meta = json.loads((tiny_bundle / "config.json").read_text(encoding="utf-8"))
     metrics = json.loads((tiny_bundle / "metrics.json").read_text(encoding="utf-8"))
     card = model_card(meta, metrics)
-    assert card == old_model_card(meta, metrics)
+    before = {k: v for k, v in metrics.items() if k != "invariance"}  # the section the old function lacked
+    assert model_card(meta, before) == old_model_card(meta, before)
     assert (tiny_bundle / "README.md").read_text(encoding="utf-8") == card  # what train wrote
+    inv = metrics["invariance"]  # measured at the end of training (training/finish.py)
+    assert inv["language"] == "en" and len(inv["groups"]) == 7
+    assert "## Invariance to protected attributes" in card and "| religion | 600 |" in card
+    assert card.replace(card[card.index("## Invariance"):card.index("## Limits")], "") == model_card(meta, before)
     assert "| val |" in card and "synthetic" in card

@@ -42,6 +42,7 @@ def test_report_is_self_contained(report_file):
     assert "words found in the vocabulary" in emb and "<td>great</td>" in emb and "nearest words" in emb
     assert re.search(r"errors in 200 test reviews \(accuracy \d+\.\d%\)", sections["Errors"])
     assert "Invariance pairs" in sections["Challenge suite"]
+    assert "Invariance group" in sections["Challenge suite"] and "<td>religion</td>" in sections["Challenge suite"]
     assert not re.search(r"""(src|href)=["']https?://""", html)  # nothing fetched from the network
 
 

@@ -108,7 +108,7 @@ class TrainConfig:
     device: str = setting("auto", choices=("auto", "cpu", "cuda", "mps"))
     precision: str = setting("auto", choices=("auto", "fp32", "bf16"))  # auto = bf16 on CUDA, fp32 on CPU
     max_steps: int | None = setting(None, ge=0, note="unset or 0 = no limit")  # stop after this many optimizer steps (tests)
-    augment: str = setting("none", subset_of=("delete", "swap", "insert", "synonym"))  # EDA on training reviews: "delete,swap" or ["delete", "swap"]
+    augment: str = setting("none", subset_of=("delete", "swap", "insert", "synonym", "counterfactual"))  # EDA on training reviews: "delete,swap" or ["delete", "swap"]; counterfactual swaps attribute words (text/counterfactual.py)
     augment_alpha: float = setting(0.1, gt=0, le=0.5)  # share of a review's tokens each augmentation operation touches
     eval_batch_size: int = setting(0, ge=0, cap=MAX_BATCH, note="0 = auto")  # reviews per validation/test batch (0 = auto: 64 on CPU, 512 on GPU; batching.py)
     adversarial: float = setting(0.0, ge=0, le=1, note="a share of the input vectors' norm")  # adversarial training: input vectors moved by this share of their norm (0 = off; adversarial.py)

@@ -213,16 +213,29 @@ def _error_section(run_dir: Path, config: dict[str, Any], records: Sequence["Rec
 
 
 def _challenge_section(bundle: Path) -> dict[str, Any]:
-    from sentiment_lab.analysis.challenge import run_challenge
+    """The suite of the model's language: accuracy per group, the invariance groups' flip rates
+    (analysis/challenge/invariance.py) and the failures."""
+    from sentiment_lab.analysis.challenge import load_suite, run_challenge, suite_language
+    from sentiment_lab.analysis.challenge.invariance import run_invariance
     from sentiment_lab.inference.classifier import SentimentClassifier
 
-    res = run_challenge(SentimentClassifier.from_pretrained(bundle, backend="numpy"))
+    clf = SentimentClassifier.from_pretrained(bundle, backend="numpy")
+    language = suite_language(clf)
+    res = run_challenge(clf, load_suite(language))
     rows = [(g, str(v["n"]), f"{v['accuracy']:.0%}") for g, v in res["groups"].items()]
     rows.append(("all", str(res["n"]), f"{res['accuracy']:.1%}"))
-    inv = res["invariance"]
+    inv, groups = res["invariance"], run_invariance(clf, language)
     fails = [(f["text"], f["label"], f"{f['predicted']} ({f['score']:.2f})") for f in res["failures"][:20]]
+    flips = [(g, f"{v['variants']:,}", f"{v['flip_rate']:.1%}",
+              "-" if v["flip_rate_heldout"] is None else f"{v['flip_rate_heldout']:.1%}", f"{v['max_spread']:.2f}")
+             for g, v in groups["groups"].items()]
     return {"table": {"head": ["Group", "Cases", "Accuracy"], "rows": rows},
-            "text": f"Invariance pairs that keep their label: {inv['consistent']}/{inv['pairs']}.",
+            "text": f"Suite: {language}. Invariance pairs that keep their label: {inv['consistent']}/{inv['pairs']}. "
+                    f"Invariance groups: share of template sentences whose label changes when only the attribute "
+                    f"word is swapped (target <= {groups['target_flip_rate']:.0%} per group; held-out words are "
+                    f"never used by counterfactual augmentation).",
+            "table3": {"head": ["Invariance group", "Sentences", "Flip rate", "Flip rate, held-out words",
+                                "Max P(positive) spread"], "rows": flips},
             "table2": {"head": ["Failed case", "Expected", "Predicted"], "rows": fails}}
 
 

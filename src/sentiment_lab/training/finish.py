@@ -68,6 +68,24 @@ def write_predictions(path: Path, records: list[Record], y: np.ndarray, p: np.nd
     tmp.replace(path)
 
 
+def invariance_figures(run: "Run", encoder: TextEncoder, model: torch.nn.Module) -> dict[str, Any] | None:
+    """Flip rates of the invariance groups (analysis/challenge/invariance.py) in the config's
+    language, for metrics.json and the model card; None when they cannot be measured (the figures
+    are a convenience: a finished run is never lost over them)."""
+    try:
+        from sentiment_lab.analysis.challenge import config_language
+        from sentiment_lab.analysis.challenge.invariance import run_invariance, summary
+
+        def p_positive(texts: list[str]) -> np.ndarray:
+            return probabilities(predict_logits(model, encoder.encode(texts), run.cfg.train.eval_batch_size,
+                                                run.device, run.dtype))
+
+        return summary(run_invariance(p_positive, config_language(run.cfg)))
+    except Exception as exc:  # noqa: BLE001
+        run.console.log(f"[yellow]invariance groups skipped: {exc}[/yellow]")
+        return None
+
+
 def finish_run(run: "Run", splits: Splits, encoder: TextEncoder, data: "RunData", model: torch.nn.Module,
                state: TrainState) -> TrainResult:
     """Best weights back into `model`; on rank 0, metrics, test predictions, bundle and plots."""
@@ -96,6 +114,9 @@ def finish_run(run: "Run", splits: Splits, encoder: TextEncoder, data: "RunData"
             metrics[f"{name}_by_source"] = metrics_by_source([r.source for r in records], y, p)
         if full is not None:
             write_predictions(run_dir / "test_predictions.csv", records, y, p, seqs, full)
+    invariance = invariance_figures(run, encoder, model)
+    if invariance is not None:
+        metrics["invariance"] = invariance
     metrics["timings"] = {"encode_s": data.encode_s, "train_s": sum(h["train_s"] for h in state.history)}
     if tc.pretrain_epochs and (run_dir / "pretrain_history.json").exists():  # read back: a resumed run counts it too
         metrics["timings"]["pretrain_s"] = sum(r["s"] for r in json.loads((run_dir / "pretrain_history.json").read_text()))

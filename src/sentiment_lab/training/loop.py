@@ -34,6 +34,7 @@ from sentiment_lab.exceptions import ConfigError, SentimentLabError
 from sentiment_lab.fileio import write_json
 from sentiment_lab.models import REGISTRY, build_model
 from sentiment_lab.text.augment import Augmenter
+from sentiment_lab.text.counterfactual import CounterfactualTable
 from sentiment_lab.text.batching import bucket_batches, collate, predict_logits
 from sentiment_lab.text.token_cache import encode_with_lengths
 from sentiment_lab.text.tokenizer import TextEncoder
@@ -177,8 +178,11 @@ def build(run: Run, splits: Splits, encoder: TextEncoder, data: RunData,
                 model.embedding.weight.copy_(torch.from_numpy(vectors))
     if cfg.model.freeze_embeddings:
         model.embedding.weight.requires_grad_(False)
+    counterfactual = None
+    if "counterfactual" in tc.augment.split(","):  # the word lists of the config's language (en without one)
+        counterfactual = CounterfactualTable.build(encoder, getattr(cfg.text, "language", None))
     augmenter = None if tc.augment == "none" else Augmenter(tc.augment, tc.augment_alpha, cfg.text.max_len,
-                                                            cfg.text.truncation, neighbours)
+                                                            cfg.text.truncation, neighbours, counterfactual)
     model = model.to(run.device)
     if tc.pretrain_epochs and not run.resume:  # a resumed run's checkpoint already holds the pretrained weights
         from sentiment_lab.training.pretrain import pretrain
