@@ -43,7 +43,10 @@ def setting(default: Any, **constraints: Any) -> Any:
     """A dataclass field with its constraints beside it, read by `validate`:
     choices=(...): the allowed values; subset_of=(...): "none" or a comma-separated subset
     (a TOML array is accepted too); ge/gt/le/lt: the range (>=, >, <=, <); cap: an upper
-    sanity bound (see above); note: what the message adds in brackets, e.g. "0 = off"."""
+    sanity bound (see above); note: what the message adds in brackets, e.g. "0 = off";
+    omit_default=True: to_dict leaves the setting out while it holds its default (a setting added
+    after bundles existed, so that the config.json of every run that does not use it stays as it
+    was: the same text, read back to the same Config)."""
     return field(default=default, metadata=constraints)
 
 
@@ -70,6 +73,7 @@ class TextConfig:
     truncation: str = setting("tail", choices=("head", "tail", "head+tail"))  # which tokens survive truncation
     min_frequency: int = setting(1, ge=0, cap=MAX_UINT32)  # a word seen fewer times in training is [UNK] (0 and 1 keep every word)
     stopwords: str = setting("none", choices=("none", "english"))  # function words the word-level tokenizer drops (text.STOPWORDS)
+    language: str = setting("en", choices=("en", "fr"), omit_default=True)  # the reviews' language: fr keeps elisions as tokens (l' amour) and normalizes ’ to '
 
 
 @dataclass
@@ -125,7 +129,12 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        out = dataclasses.asdict(self)
+        for section, values in out.items():
+            for f in dataclasses.fields(getattr(self, section)):
+                if f.metadata.get("omit_default") and values[f.name] == f.default:
+                    del values[f.name]
+        return out
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> "Config":
@@ -282,6 +291,9 @@ def validate(cfg: Config) -> None:
             _check(f"{section}.{key}", getattr(getattr(cfg, section), key), constraints)
     if cfg.text.stopwords != "none" and cfg.text.level != "word":
         raise ConfigError(f"text.stopwords={cfg.text.stopwords!r} needs text.level='word'")
+    if cfg.text.stopwords != "none" and cfg.text.language != "en":
+        raise ConfigError(f"text.stopwords={cfg.text.stopwords!r} is an English list; with "
+                          f"text.language={cfg.text.language!r} use text.stopwords='none'")
     _check_mixture(cfg.data)
 
 

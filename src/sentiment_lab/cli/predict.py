@@ -17,12 +17,19 @@ from sentiment_lab.exceptions import InputError
 
 def _row(clf, text: str) -> dict:
     """What the web API's /v1/predict answers: label, score (the confidence in that label),
-    p_positive (P(positive)) and the unknown words."""
+    p_positive (P(positive)), the unknown words and the language note (or None)."""
     from sentiment_lab.text.tokenizer import check_text
 
     p = float(clf.predict_proba([check_text(text)])[0, 1])
     return {"label": clf.labels[int(p >= 0.5)], "score": max(p, 1 - p), "p_positive": p,
-            "unknown_words": clf.unknown_words(text)}
+            "unknown_words": clf.unknown_words(text), "note": clf.language_note(text)}
+
+
+def _print_notes(rows: list[dict]) -> None:
+    """Each row's language note, one line on stderr (stdout keeps the predictions alone)."""
+    for r in rows:
+        if r["note"]:
+            err_console.print(f"note: {r['note']}", highlight=False, markup=False)
 
 
 def predict_file(clf, input: Path, output: Optional[Path], text_column: str, chunk_rows: int = 10_000,
@@ -70,6 +77,7 @@ def interactive(clf) -> None:
         console.print(f"[{color}]{r['label']}[/{color}]  confidence {r['score']:.1%}  P(positive) {r['p_positive']:.4f}")
         if r["unknown_words"]:
             console.print(f"  unknown words: {', '.join(r['unknown_words'])}", highlight=False, markup=False)
+        _print_notes([r])
 
 
 @app.command(rich_help_panel=panel("predict"))
@@ -93,7 +101,8 @@ def predict(
     """Classify texts with a bundle: label, confidence, P(positive) and the words the model does not know.
 
     --json prints what the web API answers: label, score (the confidence in the label),
-    p_positive (P(positive)) and unknown_words."""
+    p_positive (P(positive)), unknown_words and note (null, or "this text looks French; the model
+    `imdb` reads English", also printed on stderr: the text is classified all the same)."""
     from sentiment_lab.inference.classifier import BACKENDS, SentimentClassifier
 
     bundle = pick_model(None, model, old_bundle)
@@ -115,6 +124,7 @@ def predict(
         predict_file(clf, input, output, text_column, chunk_size, resume, progress)
         return
     rows = [_row(clf, t) for t in texts]
+    _print_notes(rows)
     if as_json:
         for t, r in zip(texts, rows):
             print(json.dumps({"text": t, **r}, ensure_ascii=False))

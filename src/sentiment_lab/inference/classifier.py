@@ -30,6 +30,7 @@ from sentiment_lab.inference import backends
 from sentiment_lab.inference.backends import BACKENDS, Backend
 from sentiment_lab.inference.bundle import copy_bundle, default_bundle
 from sentiment_lab.inference.mixin import ClassifierMixin
+from sentiment_lab.text.language import language_note
 from sentiment_lab.text.tokenizer import check_text, check_texts
 
 __all__ = ["BACKENDS", "Backend", "SentimentClassifier", "default_bundle"]
@@ -101,6 +102,24 @@ class SentimentClassifier(ClassifierMixin):
     def unknown_words(self, text: str) -> list[str]:
         """The words of `text` that the vocabulary does not know (read as [UNK])."""
         return self.encoder.unknown_words(check_text(text))
+
+    @property
+    def language(self) -> str:
+        """The language the model reads: "en" or "fr" (config text.language; "en" for bundles saved
+        before that setting existed)."""
+        return self.config.text.language
+
+    @property
+    def name(self) -> str:
+        """The bundle's name as a user knows it: its folder, or the run's for a run's bundle/."""
+        if self.path is None:
+            return "the model"
+        return self.path.parent.name if self.path.name == "bundle" else self.path.name
+
+    def language_note(self, text: str) -> str | None:
+        """One line when `text` looks written in another language than the model reads (a French
+        review to an English model), else None. A note only: the text is still classified."""
+        return language_note(check_text(text), self.language, self.name)
 
     def __repr__(self) -> str:
         m = self.config.model

@@ -61,12 +61,14 @@ class Engine:
         return self.small.backend if n <= self.small_batch else self.large.backend
 
     def predict(self, texts: list[str]) -> list[dict[str, Any]]:
-        """label, score (probability of that label), p_positive and unknown words per text."""
+        """label, score (probability of that label), p_positive, unknown words and the language note
+        (None, or a line saying the text looks written in another language than the model reads)."""
         which = "small" if len(texts) <= self.small_batch else "large"
         clf = self.small if which == "small" else self.large
         self.calls[which] += 1
         proba = clf.predict_proba(texts)[:, 1]
-        return [{**postprocess(p), "unknown_words": clf.unknown_words(t)} for t, p in zip(texts, proba)]
+        return [{**postprocess(p), "unknown_words": clf.unknown_words(t), "note": clf.language_note(t)}
+                for t, p in zip(texts, proba)]
 
     def explain(self, text: str, ig_steps: int = 32, internals: bool = False) -> dict[str, Any]:
         """explain() on the private PyTorch copy (loaded on first use, on the explain thread)."""

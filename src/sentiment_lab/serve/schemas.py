@@ -86,6 +86,9 @@ class Prediction(BaseModel):
     score: float = Field(description="probability of the predicted label (>= 0.5)")
     p_positive: float = Field(description="P(positive), the model's sigmoid output")
     unknown_words: list[str] = Field(description="words of the text that the model's vocabulary does not know")
+    note: Optional[str] = Field(None, description="null, or one line when the text looks written in another language "
+                                                  "than the model reads (a French text to an English model); the "
+                                                  "prediction is made all the same")
 
 
 class PredictResponse(BaseModel):

@@ -37,6 +37,15 @@ _WORD_RE = r"\w+(?:['’]\w+)*"  # a word, with inner apostrophes (didn't, l’h
 # mark is dropped, as Keras's Tokenizer drops all of it: "." and "," carry no sentiment and
 # would use up ~15% of the max_len budget. Whitespace is never part of a match.
 _KEEP_RE = _WORD_RE + r"|[!?]"
+# The languages a word-level tokenizer is made for (config text.language). French differs in two
+# ways, both inside the tokenizer so that bundles carry them: the typographic apostrophes ’ and ʼ
+# are normalized to ', and an elision at the start of a word is a token of its own, apostrophe
+# kept ("l'amour" -> l' amour, "qu'il" -> qu' il), so that "amour" is one word whether or not an
+# article is glued to it. An apostrophe inside a word keeps it whole (aujourd'hui, prud'homme).
+LANGUAGES = ("en", "fr")
+ELISIONS = ("jusqu", "lorsqu", "puisqu", "quoiqu", "qu", "c", "d", "j", "l", "m", "n", "s", "t")
+_FR_KEEP_RE = rf"(?<!\w)(?:{'|'.join(ELISIONS)})'(?=\w)|{_KEEP_RE}"
+_FR_APOSTROPHES = "[’ʼ]"
 # The splitter of bundles saved before the one-pattern splitter (kept to recognise them):
 # split on whitespace, isolate words and single punctuation marks, drop single marks but ! ?.
 _WORD = Regex(_WORD_RE + r"|[^\w\s]")
@@ -53,22 +62,28 @@ STOPWORDS = {
 }
 
 
-def _normalizer() -> normalizers.Normalizer:
+def _normalizer(language: str = "en") -> normalizers.Normalizer:
     # HTML line breaks (IMDB's <br />), compatibility forms (NFKC: ligatures, full-width
-    # letters), lowercase. Accents are kept so that French reviews keep their meaning.
-    return normalizers.Sequence([normalizers.Replace(Regex(r"<br\s*/?>"), " "), normalizers.NFKC(),
-                                 normalizers.Lowercase()])
+    # letters), lowercase. Accents are kept so that French reviews keep their meaning. French
+    # first turns ’ and ʼ into ' (first, so that the fast path can do it before its Latin-1 test).
+    steps = [normalizers.Replace(Regex(r"<br\s*/?>"), " "), normalizers.NFKC(), normalizers.Lowercase()]
+    if language == "fr":
+        steps.insert(0, normalizers.Replace(Regex(_FR_APOSTROPHES), "'"))
+    elif language != "en":
+        raise ValueError(f"unknown text language {language!r}; choose one of {', '.join(LANGUAGES)}")
+    return normalizers.Sequence(steps)
 
 
-def new_tokenizer(level: str, stopwords: str = "none") -> tuple[Tokenizer, trainers.Trainer]:
+def new_tokenizer(level: str, stopwords: str = "none", language: str = "en") -> tuple[Tokenizer, trainers.Trainer]:
     """An untrained tokenizer and its trainer. Word level is the notebook's; BPE leaves
     no unknown words in typed sentences. `stopwords` names a list in STOPWORDS whose words
-    the word-level splitter removes (saved in tokenizer.json, so predictions do the same)."""
+    the word-level splitter removes (saved in tokenizer.json, so predictions do the same).
+    `language` "fr" splits elisions off (word level; BPE gets only the apostrophe normalization)."""
     if stopwords != "none" and level != "word":
         raise ValueError(f"text.stopwords={stopwords!r} needs text.level='word'")
     if level == "word":
         tok = Tokenizer(models.WordLevel(unk_token=UNK))
-        tok.pre_tokenizer = word_splitter(stopwords)
+        tok.pre_tokenizer = word_splitter(stopwords, language)
         return tok, trainers.WordLevelTrainer
     if level == "bpe":
         # Byte-level: every byte is in the alphabet, so no text has unknown pieces.
@@ -79,20 +94,25 @@ def new_tokenizer(level: str, stopwords: str = "none") -> tuple[Tokenizer, train
     raise ValueError(f"unknown tokenizer level {level!r}")
 
 
-def _kept_pattern(stopwords: str) -> str:
+def _kept_pattern(stopwords: str, language: str = "en") -> str:
     r"""The one pattern whose matches are the word-level tokens. With stop words, a word that is
     one of them whole is not matched: (?!stop(?!\w|['’]\w)) refuses it at its first letter,
-    (?<!\w) any later letter (a word never starts right after a word character)."""
+    (?<!\w) any later letter (a word never starts right after a word character). French: an
+    elision is tried first, at the start of a word only; French has no stop-word list."""
+    if language == "fr":
+        if stopwords != "none":
+            raise ValueError(f"text.stopwords={stopwords!r} is an English list; French takes none")
+        return _FR_KEEP_RE
     if stopwords == "none":
         return _KEEP_RE
     words = "|".join(sorted(STOPWORDS[stopwords]))
     return rf"(?<!\w)(?!(?:{words})(?!\w|['’]\w)){_WORD_RE}|[!?]"
 
 
-def word_splitter(stopwords: str = "none") -> pre_tokenizers.PreTokenizer:
+def word_splitter(stopwords: str = "none", language: str = "en") -> pre_tokenizers.PreTokenizer:
     """The word-level pre-tokenizer: one pass of one pattern, everything it does not match
     (whitespace, dropped punctuation, stop words) removed."""
-    return pre_tokenizers.Split(Regex(_kept_pattern(stopwords)), behavior="removed", invert=True)
+    return pre_tokenizers.Split(Regex(_kept_pattern(stopwords, language)), behavior="removed", invert=True)
 
 
 def legacy_word_splitter(stopwords: str = "none") -> pre_tokenizers.PreTokenizer:
@@ -150,12 +170,13 @@ class _FastWords:
     A text holding an added token's content ([PAD], [UNK], matched before normalization) goes
     through the first copy, where added tokens are matched as in the original."""
 
-    def __init__(self, spec: dict, stopwords: str) -> None:
+    def __init__(self, spec: dict, stopwords: str, language: str = "en") -> None:
         vocab = dict(spec["model"]["vocab"])
         self.drop = max([*vocab.values(), *(t["id"] for t in spec.get("added_tokens") or [])], default=0) + 1
         if stopwords != "none":
             vocab.update(dict.fromkeys(STOPWORDS[stopwords], self.drop))
-        full = dict(spec, pre_tokenizer=json.loads(_state(word_splitter("none"))),
+        self.apostrophes = re.compile(_FR_APOSTROPHES) if language == "fr" else None
+        full = dict(spec, pre_tokenizer=json.loads(_state(word_splitter("none", language))),
                     model=dict(spec["model"], vocab=vocab))
         self.full = Tokenizer.from_str(json.dumps(full))
         self.plain = Tokenizer.from_str(json.dumps(dict(full, normalizer=None)))
@@ -166,20 +187,27 @@ class _FastWords:
     def of(cls, tok: object) -> "_FastWords | None":
         """The fast copies of `tok`, or None where they are not proven identical (BPE, another
         normalizer or splitter, truncation or padding set in the tokenizer)."""
-        if not isinstance(tok, Tokenizer) or _state(tok.normalizer) != _state(_normalizer()):
+        if not isinstance(tok, Tokenizer):
+            return None
+        language = next((lang for lang in LANGUAGES if _state(tok.normalizer) == _state(_normalizer(lang))), None)
+        if language is None:
             return None
         current = _state(tok.pre_tokenizer)
-        stopwords = next((s for s in ("none", *STOPWORDS) if current == _state(word_splitter(s))), None)
+        lists = ("none", *STOPWORDS) if language == "en" else ("none",)
+        stopwords = next((s for s in lists if current == _state(word_splitter(s, language))), None)
         if stopwords is None:
             return None
         spec = json.loads(tok.to_str())
         if (spec["model"].get("type") != "WordLevel" or spec["model"].get("unk_token") != UNK
                 or any(spec.get(k) is not None for k in ("truncation", "padding", "post_processor"))):
             return None
-        return cls(spec, stopwords)
+        return cls(spec, stopwords, language)
 
     def normalize(self, text: str) -> str | None:
-        """The normalized form of a Latin-1 text, or None when it must go the full way."""
+        """The normalized form of a Latin-1 text, or None when it must go the full way. French's
+        apostrophe step comes first in its normalizer, so it is done first here too."""
+        if self.apostrophes is not None:
+            text = self.apostrophes.sub("'", text)
         if text.isascii():
             out = _LATIN1_BR.sub(" ", text).lower()
         elif max(text) <= "\xff":
@@ -338,9 +366,10 @@ class TextEncoder:
 
     @classmethod
     def fit(cls, texts: Iterable[str], vocab_size: int, max_len: int, truncation: str = "tail",
-            level: str = "word", min_frequency: int = 1, stopwords: str = "none") -> "TextEncoder":
-        tok, trainer_cls = new_tokenizer(level, stopwords)
-        tok.normalizer = _normalizer()
+            level: str = "word", min_frequency: int = 1, stopwords: str = "none",
+            language: str = "en") -> "TextEncoder":
+        tok, trainer_cls = new_tokenizer(level, stopwords, language)
+        tok.normalizer = _normalizer(language)
         extra = {"initial_alphabet": pre_tokenizers.ByteLevel.alphabet()} if level == "bpe" else {}
         trainer = trainer_cls(vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=[PAD, UNK],
                               show_progress=False, **extra)

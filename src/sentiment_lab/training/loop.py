@@ -146,7 +146,7 @@ def prepare_data(run: Run, splits: Splits) -> tuple[TextEncoder, RunData]:
         t0 = time.perf_counter()
         encoder = run.dist.from_main(lambda: TextEncoder.fit(
             (r.text for r in splits.train), tx.vocab_size, tx.max_len, tx.truncation, tx.level, tx.min_frequency,
-            tx.stopwords))
+            tx.stopwords, tx.language))
         if run.dist.is_main:
             encoder.save(run.run_dir / "tokenizer.json")
         run.console.log(f"tokenizer fitted on {len(splits.train):,} training texts in {time.perf_counter() - t0:.1f}s "
