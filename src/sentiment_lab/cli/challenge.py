@@ -32,8 +32,11 @@ def challenge(
     examples: int = examples_option(20, help="How many failures to list."),
     old_failures: Optional[int] = old_name("--failures"),
 ) -> None:
-    """Accuracy per capability (negation, contrast, sarcasm, typos, ...), the failures, and how often
-    swapping a religion, nationality, ethnicity, orientation, gender word, name or place flips the label."""
+    """Accuracy per capability (negation, contrast, sarcasm, typos, ...), failures, invariance groups.
+
+    The invariance groups: how often swapping a religion, nationality, ethnicity, sexual
+    orientation, gender word, first name or place in a neutral sentence flips the label
+    (docs/invariance.md)."""
     from sentiment_lab.analysis.challenge import SUITES, load_suite, run_challenge, suite_language
     from sentiment_lab.analysis.challenge.invariance import run_invariance
     from sentiment_lab.fileio import check_target, write_json
