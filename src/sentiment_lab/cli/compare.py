@@ -54,7 +54,7 @@ def _imdb(data: Optional[str], no_imdb: bool) -> tuple[list, list, Optional[str]
 @user_errors
 def compare(
     sentences: Optional[List[str]] = typer.Argument(None, help="Sentences for the side-by-side table (default: the notebook's)."),
-    methods: str = typer.Option(",".join(("rnn", "vader", "tfidf", "nbsvm", "sentence-embeddings", "llm-0shot", "llm-kshot")),
+    methods: str = typer.Option(",".join(("rnn", "vader", "tfidf", "nbsvm", "fasttext", "sentence-embeddings", "llm-0shot", "llm-kshot")),
                                 "--methods", help="Comma-separated methods to run."),
     model: Optional[Path] = model_option("RNN bundle (default: the shipped model)."),
     old_bundle: Optional[Path] = old_name("--bundle"),

@@ -26,8 +26,8 @@ import numpy as np
 from sentiment_lab.fileio import write_json, write_text
 from sentiment_lab.inference.postprocess import label_of, postprocess
 
-METHODS = ("rnn", "vader", "tfidf", "nbsvm", "sentence-embeddings", "llm-0shot", "llm-kshot")
-TRAINED = ("vader", "tfidf", "nbsvm", "sentence-embeddings")
+METHODS = ("rnn", "vader", "tfidf", "nbsvm", "fasttext", "sentence-embeddings", "llm-0shot", "llm-kshot")
+TRAINED = ("vader", "tfidf", "nbsvm", "fasttext", "sentence-embeddings")
 EMBEDDING_TRAIN_CAP = 500  # MiniLM encodes a few reviews per second on a small CPU
 
 
@@ -116,6 +116,11 @@ def _baseline(name: str, directory: str | Path | None, train: Sequence[Any] | No
         except ImportError:
             raise _Skip("sentence-transformers is not installed (pip install 'sentiment-lab[embeddings]')") from None
         limit = min(limit, EMBEDDING_TRAIN_CAP)
+    if name == "fasttext":
+        try:
+            import fasttext  # noqa: F401
+        except ImportError:
+            raise _Skip("fasttext is not installed (pip install 'sentiment-lab[fasttext]')") from None
     if not train:
         raise _Skip("no training data: pass --data (IMDB) or --baseline NAME=DIR (sentiment-lab baseline train)")
     sub = subsample(list(train), limit, seed)
