@@ -18,6 +18,7 @@ Protocol:
   5. raw-text throughput: per test split, the same seeded --throughput-n texts, every model
      timed back to back, --repeats rounds interleaved, median reviews/s (load averages recorded).
 --limit N caps every split at N rows (seeded, stratified): a quick check, not for results.
+--datasets names other test sets (their mixture is then the one trained on), e.g. sst2+amazon-blitzer.
 The Markdown table (README.md beside --out) is written from the JSON (--markdown-only redoes it).
 """
 from __future__ import annotations
@@ -171,6 +172,7 @@ def main() -> None:
                     choices=["vader", *TRAINED])
     ap.add_argument("--bundle", action="append", default=[], help="NAME=PATH: an RNN bundle scored on every test split")
     ap.add_argument("--no-default-bundle", action="store_true", help="leave the shipped model out")
+    ap.add_argument("--datasets", default=SPEC, help="the test sets and the mixture trained on (default: %(default)s)")
     ap.add_argument("--limit", type=int, help="cap every split at N rows (quick check, not for results)")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--throughput-n", type=int, default=1000)
@@ -184,13 +186,13 @@ def main() -> None:
     from sentiment_lab.data import load_mixture, subsample
 
     t0 = time.perf_counter()
-    mix = load_mixture(SPEC, caps=args.limit, seed=args.seed, require_test=True, progress=False)
+    mix = load_mixture(args.datasets, caps=args.limit, seed=args.seed, require_test=True, progress=False)
     for s in mix.sources.values():
         s.val, s.test = subsample(s.val, args.limit, args.seed), subsample(s.test, args.limit, args.seed)
     test_sets = {name: s.test for name, s in mix.sources.items()}
     res: dict[str, Any] = {"benchmark": "baselines per dataset", "machine": machine_info(),
                            "command": "python " + " ".join(sys.argv), "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-                           "mixture": SPEC, "load_s": time.perf_counter() - t0, "mixture_report": mix.report(),
+                           "mixture": args.datasets, "load_s": time.perf_counter() - t0, "mixture_report": mix.report(),
                            "data": {n: {"train": len(s.train), "val": len(s.val), "test": len(s.test)}
                                     for n, s in mix.sources.items()} | {"mixture": {"train": len(mix.train)}},
                            "limit": args.limit, "grids": {m: GRIDS[m] for m in args.methods if m in GRIDS},
@@ -220,7 +222,7 @@ def markdown(res: dict[str, Any]) -> str:
              f"Machine: {m['cpu']}, {m['cores']} cores shared with other jobs (load averages in results.json), "
              f"Python {m['python']}. Data ({res['mixture']}): {sizes}; mixture {res['data']['mixture']['train']:,} "
              f"training texts." + (f" **--limit {res['limit']}: a quick check, not results.**" if res["limit"] else ""),
-             "", f"Command: `{res['command']}`", "",
+             "", f"Command: `SENTIMENT_LAB_DATA=../shared/data {res['command']}`", "",
              "| test set | method | trained on | training texts | accuracy | macro F1 | ROC-AUC | training time | "
              "reviews/s, whole test pass | reviews/s (median, interleaved) | chosen on validation |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
