@@ -14,6 +14,9 @@ CPU: then a seeded subset of train and of test is used, and the JSON says so ("s
 The shipped RNN (`default_model`) is evaluated on the same test split in the same run;
 the seed preset's figures are read from results/seed_cpu.json (3 seeds, not rerun).
 
+Per dataset (IMDB, SST-2, Amazon; own training split and the mixture), fastText included:
+benchmarks/bench_baselines_by_dataset.py.
+
 Each method's result is merged into --out as soon as it is done, so `--methods nbsvm`
 reruns one method; the Markdown table (same name, .md) is rewritten from the whole JSON.
 """

@@ -36,8 +36,10 @@ def _baseline(name, limit=None, **params):
 
 CLASSIFIERS = {"torch": _rnn("torch"), "numpy": _rnn("numpy"), "onnx": _rnn("onnx"), "onnx-int8": _rnn("onnx-int8"),
                "vader": _baseline("vader"), "tfidf": _baseline("tfidf"), "nbsvm": _baseline("nbsvm"),
-               "sentence-embeddings": _baseline("sentence-embeddings", limit=40, C=10.0)}  # MiniLM is slow on a CPU
-NEEDS = {"onnx": "onnxruntime", "onnx-int8": "onnxruntime", "sentence-embeddings": "sentence_transformers"}
+               "sentence-embeddings": _baseline("sentence-embeddings", limit=40, C=10.0),  # MiniLM is slow on a CPU
+               "fasttext": _baseline("fasttext", bucket=50_000, epoch=25)}  # a small hash table: a small model
+NEEDS = {"onnx": "onnxruntime", "onnx-int8": "onnxruntime", "sentence-embeddings": "sentence_transformers",
+         "fasttext": "fasttext"}
 # dynamic int8 quantizes each batch's activations with that batch's range: the same text in
 # another batch moves by ~1e-4 (the int8 model's own tolerance to fp32 is 0.02, test_onnx.py)
 ORDER_TOLERANCE = {"onnx-int8": 2e-3}

@@ -1,5 +1,5 @@
 """`sentiment-lab baseline train|evaluate|predict`: the non-recurrent baselines
-(VADER, TF-IDF + LR, NBSVM, sentence embeddings + LR), saved without pickle."""
+(VADER, TF-IDF + LR, NBSVM, sentence embeddings + LR, fastText), saved without pickle."""
 from __future__ import annotations
 
 import json
@@ -56,7 +56,7 @@ def _baseline_dir(positional: Optional[Path], option: Optional[Path]) -> Path:
 @baseline_app.command("train")
 @user_errors
 def train(
-    name: str = typer.Argument(..., help="vader | tfidf | nbsvm | sentence-embeddings."),
+    name: str = typer.Argument(..., help="vader | tfidf | nbsvm | sentence-embeddings | fasttext."),
     data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder or a labelled table (default: cached IMDB)."),
     test_data: Optional[str] = typer.Option(None, "--test-data", help="Labelled table to evaluate on (IMDB: its test split)."),
     text_column: str = text_column_option(),

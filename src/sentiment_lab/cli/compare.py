@@ -54,16 +54,19 @@ def _imdb(data: Optional[str], no_imdb: bool) -> tuple[list, list, Optional[str]
 @user_errors
 def compare(
     sentences: Optional[List[str]] = typer.Argument(None, help="Sentences for the side-by-side table (default: the notebook's)."),
-    methods: str = typer.Option(",".join(("rnn", "vader", "tfidf", "nbsvm", "sentence-embeddings", "llm-0shot", "llm-kshot")),
+    methods: str = typer.Option(",".join(("rnn", "vader", "tfidf", "nbsvm", "fasttext", "sentence-embeddings", "llm-0shot", "llm-kshot")),
                                 "--methods", help="Comma-separated methods to run."),
     model: Optional[Path] = model_option("RNN bundle (default: the shipped model)."),
     old_bundle: Optional[Path] = old_name("--bundle"),
     baseline: Optional[List[str]] = typer.Option(None, "--baseline", help="NAME=DIR: a saved baseline (repeatable)."),
     data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder (default: the cached download)."),
-    n: int = typer.Option(200, "--n", help="IMDB test reviews in the sample (seeded, stratified)."),
+    n: int = typer.Option(200, "--n", help="Test reviews in the IMDB sample, or in each --datasets sample (seeded, stratified)."),
     seed: int = typer.Option(42, "--seed", help="Seed of the IMDB sample, training subsets and k-shot examples."),
     train_limit: int = typer.Option(2000, "--train-limit", help="IMDB train reviews for baselines trained on the fly."),
     no_imdb: bool = typer.Option(False, "--no-imdb", help="Leave the IMDB sample out."),
+    datasets: Optional[str] = typer.Option(None, "--datasets", help="Named datasets or a mixture, e.g. "
+                                           "imdb+sst2+amazon-blitzer: --n test rows of each, reported per dataset; "
+                                           "baselines trained here on the mixture's training rows (replaces --data)."),
     no_challenge: bool = typer.Option(False, "--no-challenge", help="Leave the challenge suite out."),
     k_shot: int = typer.Option(4, "--k-shot", help="Demonstrations for llm-kshot."),
     provider: Optional[str] = typer.Option(None, "--provider", help=PROVIDER_HELP),
@@ -91,12 +94,20 @@ def compare(
         raise ConfigError("--n and --train-limit must be at least 1")
     for s in sentences or []:
         check_text(s)
-    train, test, imdb_reason = _imdb(data, no_imdb)
-    samples = build_samples(test, n=n, seed=seed, challenge=not no_challenge, sentences=sentences or [])
+    per_dataset, train_name = [], "IMDB train reviews"
+    if datasets:
+        from sentiment_lab.compare.by_dataset import dataset_samples
+
+        with console.status(f"loading {datasets}..."):
+            per_dataset, train = dataset_samples(datasets, n=n, seed=seed, train_limit=train_limit)
+        test, imdb_reason, train_name = [], None, f"training texts of {datasets}"
+    else:
+        train, test, imdb_reason = _imdb(data, no_imdb)
+    samples = per_dataset + build_samples(test, n=n, seed=seed, challenge=not no_challenge, sentences=sentences or [])
     settings = llm_settings(provider, base_url, llm_model, api_key_env, timeout, max_retries, concurrency,
                             price_in, price_out, cache_dir, no_cache)
     found, skipped, notes = build_methods(names, model, _baseline_dirs(baseline or []), train, train_limit, seed,
-                                          settings, k_shot)
+                                          settings, k_shot, train_name)
     if not found:
         from sentiment_lab.exceptions import SentimentLabError
 

@@ -26,8 +26,8 @@ import numpy as np
 from sentiment_lab.fileio import write_json, write_text
 from sentiment_lab.inference.postprocess import label_of, postprocess
 
-METHODS = ("rnn", "vader", "tfidf", "nbsvm", "sentence-embeddings", "llm-0shot", "llm-kshot")
-TRAINED = ("vader", "tfidf", "nbsvm", "sentence-embeddings")
+METHODS = ("rnn", "vader", "tfidf", "nbsvm", "fasttext", "sentence-embeddings", "llm-0shot", "llm-kshot")
+TRAINED = ("vader", "tfidf", "nbsvm", "fasttext", "sentence-embeddings")
 EMBEDDING_TRAIN_CAP = 500  # MiniLM encodes a few reviews per second on a small CPU
 
 
@@ -65,8 +65,9 @@ def build_samples(records: Sequence[Any] | None = None, n: int = 200, seed: int 
 def build_methods(names: Sequence[str], rnn_bundle: str | Path | None = None,
                   baseline_dirs: dict[str, str | Path] | None = None, train: Sequence[Any] | None = None,
                   train_limit: int = 2000, seed: int = 42, llm_settings: Any = None,
-                  k_shot: int = 4) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
-    """(methods ready to predict, skipped {name: reason}, notes {name: how it was obtained})."""
+                  k_shot: int = 4, train_name: str = "IMDB train reviews") -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """(methods ready to predict, skipped {name: reason}, notes {name: how it was obtained});
+    `train_name` says in the notes what `train` holds."""
     from sentiment_lab.exceptions import ConfigError, SentimentLabError
 
     bad = [m for m in names if m not in METHODS]
@@ -84,7 +85,8 @@ def build_methods(names: Sequence[str], rnn_bundle: str | Path | None = None,
                 methods[name] = SentimentClassifier.from_pretrained(rnn_bundle)
                 notes[name] = f"bundle {rnn_bundle}" if rnn_bundle else "the shipped model (BiLSTM 128)"
             elif name in TRAINED:
-                methods[name], notes[name] = _baseline(name, baseline_dirs.get(name), train, train_limit, seed)
+                methods[name], notes[name] = _baseline(name, baseline_dirs.get(name), train, train_limit, seed,
+                                                       train_name)
             else:
                 methods[name], notes[name] = _llm(name, llm_settings, train, k_shot, seed)
         except _Skip as exc:
@@ -102,7 +104,7 @@ class _Skip(Exception):
 
 
 def _baseline(name: str, directory: str | Path | None, train: Sequence[Any] | None, limit: int,
-              seed: int) -> tuple[Any, str]:
+              seed: int, train_name: str = "IMDB train reviews") -> tuple[Any, str]:
     from sentiment_lab.compare.baselines import baseline_class, get_baseline
     from sentiment_lab.data import subsample
 
@@ -116,12 +118,17 @@ def _baseline(name: str, directory: str | Path | None, train: Sequence[Any] | No
         except ImportError:
             raise _Skip("sentence-transformers is not installed (pip install 'sentiment-lab[embeddings]')") from None
         limit = min(limit, EMBEDDING_TRAIN_CAP)
+    if name == "fasttext":
+        try:
+            import fasttext  # noqa: F401
+        except ImportError:
+            raise _Skip("fasttext is not installed (pip install 'sentiment-lab[fasttext]')") from None
     if not train:
         raise _Skip("no training data: pass --data (IMDB) or --baseline NAME=DIR (sentiment-lab baseline train)")
     sub = subsample(list(train), limit, seed)
     t0 = time.perf_counter()
     clf = get_baseline(name).fit([r.text for r in sub], [r.label for r in sub])
-    return clf, f"trained here on {len(sub):,} IMDB train reviews in {time.perf_counter() - t0:.1f} s"
+    return clf, f"trained here on {len(sub):,} {train_name} in {time.perf_counter() - t0:.1f} s"
 
 
 def _llm(name: str, settings: Any, train: Sequence[Any] | None, k_shot: int, seed: int) -> tuple[Any, str]:

@@ -12,6 +12,7 @@ names loads neither scikit-learn nor sentence-transformers):
     tfidf                TF-IDF word 1-2 grams + logistic regression
     nbsvm                NBSVM (Wang and Manning 2012), log-count ratios + SVM, interpolated
     sentence-embeddings  all-MiniLM-L6-v2 (or any sentence-transformers model) + logistic regression
+    fasttext             fastText, supervised, word bigrams (trained by the `fasttext` package; predicts with NumPy)
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ REGISTRY: dict[str, str] = {
     "tfidf": "sentiment_lab.compare.baselines.tfidf:TfidfLogReg",
     "nbsvm": "sentiment_lab.compare.baselines.nbsvm:NBSVM",
     "sentence-embeddings": "sentiment_lab.compare.baselines.sentence_embeddings:SentenceEmbeddingLogReg",
+    "fasttext": "sentiment_lab.compare.baselines.fasttext_bigrams:FastTextBaseline",
 }
 ALIASES = {"lexicon": "vader", "tfidf-logreg": "tfidf", "minilm": "sentence-embeddings", "embeddings": "sentence-embeddings"}
 

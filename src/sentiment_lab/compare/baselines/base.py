@@ -38,8 +38,8 @@ FORMAT = "sentiment-lab-baseline"
 FORMAT_VERSION = 1
 META = "baseline.json"
 ARRAYS, VOCABULARY = "arrays.safetensors", "vocabulary.json"
-#: the baselines that save their n-gram vocabulary beside the arrays (the others: arrays only)
-WITH_VOCABULARY = frozenset({"tfidf", "nbsvm"})
+#: the baselines that save their vocabulary (n-grams, or fastText's words) beside the arrays (the others: arrays only)
+WITH_VOCABULARY = frozenset({"tfidf", "nbsvm", "fasttext"})
 
 
 def layout(name: str, files: tuple[str, ...] | None = None) -> Layout:
