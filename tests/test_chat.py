@@ -1,0 +1,274 @@
+"""The chat (sentiment_lab.chat, `sentiment-lab chat`) against the fake OpenAI-compatible server
+on 127.0.0.1, streaming: replies token by token, a stream cut midway, a malformed chunk, 429
+then success, a slow first token; the context budget (trimming, summaries), transcripts
+(resume equals the uninterrupted conversation, corrupt or foreign files), the key never
+written, the sentiment monitor's rules and the personas."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from fake_llm_server import FakeLLMServer
+from typer.testing import CliRunner
+
+from sentiment_lab.chat import (Chat, ChatError, ContextOverflow, Message, Monitor, MonitorRules, TranscriptError,
+                                load_persona)
+from sentiment_lab.chat.memory import estimate_tokens
+from sentiment_lab.chat.personas import COMMANDS, NAMES, TOPICS
+from sentiment_lab.chat.session import SUMMARY_PREFIX
+from sentiment_lab.cli import app
+from sentiment_lab.compare.llm import LLMClient, LLMError
+
+KEY = "sk-chat-SECRET-9876543210"
+runner = CliRunner()
+
+
+def answer(body: dict) -> str:
+    """A reply that depends on the whole conversation sent (so that any difference shows)."""
+    first = body["messages"][0]["content"]
+    if first.startswith("Summarize"):
+        return "SUMMARY: the student asked about gates."
+    turns = sum(m["role"] == "user" for m in body["messages"])
+    return f"Reply {turns} to '{body['messages'][-1]['content'][:20]}' with {len(body['messages'])} messages sent."
+
+
+def keyword_scorer(texts):
+    """A stand-in sentiment model: negative when a text says so (tests need no bundle)."""
+    bad = ("lost", "hate", "awful", "stupid", "wrong")
+    return [{"label": "negative", "score": 0.95} if any(w in t.lower() for w in bad)
+            else {"label": "positive", "score": 0.9} for t in texts]
+
+
+@pytest.fixture
+def server():
+    with FakeLLMServer(answer) as s:
+        yield s
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch):
+    for var in ("MISTRAL_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+
+
+def client(server, **kw):
+    kw.setdefault("max_retries", 2)
+    return LLMClient(provider="openai", base_url=server.url, model="tiny-chat", use_cache=False, json_mode=False, **kw)
+
+
+def make_chat(server, tmp_path=None, **kw):
+    kw.setdefault("monitor", Monitor(keyword_scorer))
+    kw.setdefault("persona", "plain")
+    return Chat(client(server), path=tmp_path / "chat.jsonl" if tmp_path else None, **kw)
+
+
+def sent(server, i=-1):
+    return server.requests[i]["body"]["messages"]
+
+
+def test_a_reply_streams_token_by_token_with_usage_sentiment_and_transcript(server, tmp_path):
+    chat = make_chat(server, tmp_path)
+    pieces = list(chat.stream("What does a gate do?"))
+    assert len(pieces) > 3 and "".join(pieces) == "Reply 1 to 'What does a gate do?' with 2 messages sent."
+    body = server.requests[0]["body"]
+    assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
+    assert [m["role"] for m in body["messages"]] == ["system", "user"]
+    system, user, reply = chat.history
+    assert reply.tokens == len(pieces) and reply.tokens_source == "usage" and not reply.interrupted
+    prompt = sum(len(m["content"]) // 4 + 4 for m in body["messages"])  # what the fake server reports
+    assert system.tokens + user.tokens == prompt and user.tokens_source == "usage"
+    assert user.sentiment == {"label": "positive", "score": 0.9} and reply.sentiment["label"] == "positive"
+    header, *rows = [json.loads(x) for x in (tmp_path / "chat.jsonl").read_text().splitlines()]
+    assert header["format"] == "sentiment-lab.chat" and header["version"] == 1 and header["llm"] == "openai:tiny-chat"
+    assert [r["role"] for r in rows] == ["system", "user", "assistant"] and rows[2]["text"] == reply.text
+    assert chat.send("and the forget gate?").text.startswith("Reply 2")
+    assert [m["role"] for m in sent(server)] == ["system", "user", "assistant", "user"]
+
+
+def test_before_the_first_reply_tokens_are_the_documented_estimate(server):
+    assert estimate_tokens("") == 4 and estimate_tokens("x" * 40) == 14 and estimate_tokens("x" * 41) == 15
+    chat = make_chat(server)
+    assert chat.history[0].tokens == estimate_tokens(chat.history[0].text)
+    assert chat.history[0].tokens_source == "estimate"
+
+
+def test_the_history_is_trimmed_to_the_budget_oldest_turns_first(server):
+    chat = make_chat(server, max_context_tokens=300, reply_tokens=100)
+    for i in range(6):
+        chat.send(f"question {i} " + "about recurrent networks " * 8)
+    msgs = sent(server)
+    assert msgs[0]["role"] == "system" and msgs[-1]["content"].startswith("question 5")
+    assert "question 0" not in json.dumps(msgs) and len(msgs) < 12
+    kept = sum(m.tokens for m in chat.context()[:-1])
+    assert kept + estimate_tokens(msgs[-1]["content"]) + 100 <= 300 + 40  # the budget, give or take the estimate
+    dropped = [m for m in chat.history if not m.in_context]
+    assert dropped and dropped[0].text.startswith("question 0") and chat.history[0].in_context
+    assert len(chat.history) == 13  # nothing dropped from the transcript itself
+
+
+def test_with_summarize_dropped_turns_become_a_summary(server):
+    chat = make_chat(server, max_context_tokens=300, reply_tokens=100, summarize=True)
+    for i in range(5):
+        chat.send(f"question {i} " + "about recurrent networks " * 8)
+    summaries = [m for m in chat.context() if m.role == "summary"]
+    assert len(summaries) == 1 and summaries[0].text.startswith("SUMMARY")
+    summary_requests = [r for r in server.requests if not r["body"].get("stream")]
+    assert summary_requests and "question 0" in summary_requests[0]["body"]["messages"][1]["content"]
+    assert SUMMARY_PREFIX + "SUMMARY" in sent(server)[0]["content"]
+    assert "question 0" not in json.dumps(sent(server))
+
+
+def test_resuming_a_transcript_gives_the_uninterrupted_conversation(tmp_path):
+    questions = [f"question {i} " + "on LSTM gates " * 6 for i in range(5)]
+    kw = dict(max_context_tokens=300, reply_tokens=80, summarize=True)
+    with FakeLLMServer(answer) as s1:
+        straight = make_chat(s1, tmp_path / "a", **kw)
+        for q in questions:
+            straight.send(q)
+        whole = [r["body"] for r in s1.requests]
+    with FakeLLMServer(answer) as s2:
+        first = make_chat(s2, tmp_path / "b", **kw)
+        for q in questions[:3]:
+            first.send(q)
+        resumed = Chat.load(tmp_path / "b" / "chat.jsonl", client(s2), monitor=Monitor(keyword_scorer))
+        for q in questions[3:]:
+            resumed.send(q)
+        split = [r["body"] for r in s2.requests]
+    assert split == whole
+    strip = lambda msgs: [(m.role, m.text, m.tokens, m.in_context, m.sentiment) for m in msgs]  # noqa: E731
+    assert strip(resumed.history) == strip(straight.history)
+
+
+@pytest.mark.parametrize("step, fragment", [({"cut_after": 3}, "broke off"), ({"malformed_at": 2}, "broke off")])
+def test_a_stream_cut_midway_or_a_malformed_chunk_keeps_the_partial_reply_marked(server, tmp_path, step, fragment):
+    server.script = [step]
+    chat = make_chat(server, tmp_path)
+    pieces = list(chat.stream("tell me about padding"))
+    reply = chat.history[-1]
+    assert reply.role == "assistant" and reply.interrupted and fragment in reply.error
+    assert reply.text == "".join(pieces) and len(pieces) >= 2
+    rows = [json.loads(x) for x in (tmp_path / "chat.jsonl").read_text().splitlines()]
+    assert rows[-1]["interrupted"] is True and KEY not in (tmp_path / "chat.jsonl").read_text()
+    assert chat.send("go on").text.startswith("Reply 2")  # the conversation goes on
+
+
+def test_429_then_success_and_a_slow_first_token(server):
+    server.script = [{"status": 429, "body": {"error": {"message": "rate limited"}}, "headers": {"retry-after-ms": "20"}},
+                     {"first_delay": 0.6}]
+    chat = make_chat(server)
+    reply = chat.send("hello")
+    assert reply.text.startswith("Reply 1") and not reply.interrupted and len(server.requests) == 2
+
+
+def test_closing_the_stream_midway_is_ctrl_c_the_partial_reply_is_kept_interrupted(server, tmp_path):
+    server.script = [{"chunk_delay": 0.05}]
+    chat = make_chat(server, tmp_path)
+    gen = chat.stream("explain embeddings")
+    got = [next(gen), next(gen)]
+    gen.close()
+    reply = chat.history[-1]
+    assert reply.interrupted and reply.error == "interrupted by the user" and reply.text == "".join(got)
+    saved = [json.loads(x) for x in (tmp_path / "chat.jsonl").read_text().splitlines()]
+    assert saved[-1]["text"] == "".join(got) and saved[-1]["interrupted"]
+    assert chat.send("again").text.startswith("Reply 2")
+
+
+def test_a_server_that_is_down_or_fails_leaves_the_transcript_as_it_was(server, tmp_path):
+    chat = make_chat(server, tmp_path)
+    chat.send("first")
+    before = (tmp_path / "chat.jsonl").read_text()
+    server.script = [{"status": 500, "body": {"error": {"message": f"boom {KEY}"}}, "headers": {"retry-after-ms": "5"}}] * 3
+    with pytest.raises(ChatError, match="no reply from openai:tiny-chat: HTTP 500") as info:
+        chat.send("second")
+    assert KEY not in str(info.value) and len(chat.history) == 3
+    assert (tmp_path / "chat.jsonl").read_text() == before
+    down = Chat(LLMClient(provider="openai", base_url="http://127.0.0.1:9/v1", model="m", max_retries=0),
+                persona="plain", monitor=Monitor(None))
+    with pytest.raises(LLMError, match="cannot reach http://127.0.0.1:9/v1") as info:
+        down.send("hello")
+    assert len(down.history) == 1 and KEY not in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_message_over_the_budget_on_its_own_is_refused_before_anything_changes(server, tmp_path):
+    chat = make_chat(server, tmp_path, max_context_tokens=300, reply_tokens=100)
+    chat.send("hello")
+    before = (tmp_path / "chat.jsonl").read_text()
+    with pytest.raises(ContextOverflow, match="passes the context budget of 300 tokens"):
+        chat.send("word " * 400)
+    assert len(chat.history) == 3 and (tmp_path / "chat.jsonl").read_text() == before
+    assert len(server.requests) == 1
+
+
+def test_the_key_is_never_in_transcripts_or_requests_bodies(server, tmp_path):
+    chat = make_chat(server, tmp_path)
+    chat.send("hello")
+    chat.save(tmp_path / "copy.jsonl")
+    for f in tmp_path.glob("*.jsonl"):
+        assert KEY not in f.read_text()
+    assert KEY not in repr(chat.client) and server.requests[0]["headers"]["authorization"] == f"Bearer {KEY}"
+    assert KEY not in json.dumps(chat.header())
+
+
+@pytest.mark.parametrize("content, fragment", [
+    ("", "is empty"),
+    ("not json\n", "line 1: corrupt JSON"),
+    ('{"format": "something-else"}\n', "not a sentiment-lab chat transcript"),
+    ('{"format": "sentiment-lab.chat", "version": 7}\n', "version 7 transcript"),
+    ('{"format": "sentiment-lab.chat", "version": 1}\n{"role": "robot", "text": "x"}\n', "line 2: not a chat message"),
+    ('{"format": "sentiment-lab.chat", "version": 1}\n{"role": "user", "text": "hi"\n', "line 2: corrupt JSON"),
+])
+def test_a_corrupt_or_foreign_transcript_is_one_clear_error(server, tmp_path, content, fragment):
+    path = tmp_path / "t.jsonl"
+    path.write_text(content)
+    with pytest.raises((TranscriptError, ChatError), match=fragment):
+        Chat.load(path, client(server))
+
+
+def test_the_monitor_notes_a_frustrated_student_and_flags_negative_replies(tmp_path):
+    def gloomy(body):
+        return "That is wrong and awful." if "flag" in body["messages"][-1]["content"] else "Fine."
+    with FakeLLMServer(gloomy) as s:
+        chat = make_chat(s, monitor=Monitor(keyword_scorer, MonitorRules(window=3, frustrated_after=2)))
+        chat.send("I am lost")
+        assert "sentiment monitor" not in sent(s)[0]["content"]  # one negative message is not a pattern
+        chat.send("I hate this, I am lost again")
+        assert sent(s)[0]["content"].endswith(MonitorRules().note) and chat.history[-2].note
+        assert chat.monitor.mood(chat.context()) == "mood (last 2): - -  frustrated"
+        for _ in range(3):
+            chat.send("thanks, that helps")
+        assert "sentiment monitor" not in sent(s)[0]["content"]
+        reply = chat.send("please flag this")
+        assert reply.flagged and "review" in reply.flagged
+        assert not chat.history[-3].flagged
+    with pytest.raises(Exception, match="frustrated_after"):
+        MonitorRules(window=2, frustrated_after=3)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_shipped_persona_renders(name):
+    p = load_persona(name)
+    assert p.name == name and p.version >= 1 and "{" not in p.prompt and "%" not in p.prompt
+    if name.startswith("tutor"):
+        assert all(t in p.prompt for t in TOPICS) and all(c in p.prompt for _, c in COMMANDS)
+        assert ("Tu es" in p.prompt) == (name == "tutor-fr")
+
+
+def test_the_tutors_suggest_commands_that_exist():
+    import typer.main
+
+    names = set(typer.main.get_command(app).commands)
+    assert {c.split()[1] for _, c in COMMANDS} <= names
+
+
+def test_persona_default_by_language_files_and_unknown_names(monkeypatch, tmp_path):
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    assert load_persona().name == "tutor-fr"
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")
+    assert load_persona().name == "tutor-en"
+    (tmp_path / "p.txt").write_text("You are a pirate.\n")
+    assert load_persona(str(tmp_path / "p.txt")).prompt == "You are a pirate."
+    with pytest.raises(Exception, match="unknown persona 'pirate': choose one of tutor-fr, tutor-en, plain"):
+        load_persona("pirate")
