@@ -272,3 +272,98 @@ def test_persona_default_by_language_files_and_unknown_names(monkeypatch, tmp_pa
     assert load_persona(str(tmp_path / "p.txt")).prompt == "You are a pirate."
     with pytest.raises(Exception, match="unknown persona 'pirate': choose one of tutor-fr, tutor-en, plain"):
         load_persona("pirate")
+
+
+def test_the_key_is_never_in_the_logs(server, tmp_path, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    server.script = [{"status": 429, "body": {"error": {"message": "slow down"}}, "headers": {"retry-after-ms": "5"}}]
+    make_chat(server, tmp_path).send("hello")
+    assert caplog.records and KEY not in caplog.text  # the SDK logs its requests at DEBUG
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+def chat_cli(server, tmp_path, *extra, input="hello\n/quit\n"):
+    args = ["chat", "--base-url", server.url, "--llm-model", "tiny-chat", "--persona", "tutor-en", *extra]
+    return runner.invoke(app, args, input=input)
+
+
+def test_cli_chat_streams_scores_saves_and_takes_commands(server, tmp_path):
+    out = tmp_path / "t.jsonl"
+    r = chat_cli(server, tmp_path, "--save", str(out),
+                 input=f"I am lost, I hate this\n/save {tmp_path / 'copy.jsonl'}\n/system Be brief.\n/bogus\n"
+                       "thanks, that helps\n/reset\nhello again\n/quit\n")
+    assert r.exit_code == 0, r.output
+    assert "Reply 1 to 'I am lost, I hate th" in r.output and "negative" in r.output and "positive" in r.output
+    assert "mood (last 1): -" in r.output and "unknown command /bogus" in r.output
+    rows = [json.loads(x) for x in out.read_text().splitlines()][1:]
+    assert [m["role"] for m in rows] == ["system", "user", "assistant"] * 1 + ["user", "assistant"] * 2
+    assert rows[0]["text"] == "Be brief." and [m["in_context"] for m in rows[1:5]] == [False] * 4
+    assert rows[1]["sentiment"]["label"] == "negative"  # the shipped model
+    assert (tmp_path / "copy.jsonl").is_file() and KEY not in out.read_text()
+    assert server.requests[-1]["body"]["messages"][0]["content"] == "Be brief."
+    assert [m["role"] for m in server.requests[-1]["body"]["messages"]] == ["system", "user"]
+
+
+def test_cli_ctrl_c_mid_reply_keeps_the_partial_reply_and_the_conversation(server, tmp_path, monkeypatch):
+    from sentiment_lab.cli import chat as chat_cli_module
+
+    calls = []
+    real = chat_cli_module.write
+
+    def press_ctrl_c_on_the_third_piece(piece):
+        calls.append(piece)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        real(piece)
+    monkeypatch.setattr(chat_cli_module, "write", press_ctrl_c_on_the_third_piece)
+    server.script = [{"chunk_delay": 0.02}]
+    out = tmp_path / "t.jsonl"
+    r = chat_cli(server, tmp_path, "--no-monitor", "-o", str(out), input="first\nsecond\n/quit\n")
+    assert r.exit_code == 0, r.output
+    assert "[interrupted by the user]" in r.output
+    rows = [json.loads(x) for x in out.read_text().splitlines()][1:]
+    assert rows[2]["interrupted"] and rows[2]["text"] == "".join(calls[:3])  # what arrived, the piece cut short too
+    assert rows[4]["text"].startswith("Reply 2") and not rows[4]["interrupted"]
+
+
+def test_cli_resume_continues_the_transcript(server, tmp_path):
+    out = tmp_path / "t.jsonl"
+    assert chat_cli(server, tmp_path, "--no-monitor", "-o", str(out), input="one\n").exit_code == 0
+    r = runner.invoke(app, ["chat", "--base-url", server.url, "--llm-model", "tiny-chat", "--no-monitor",
+                            "--resume", str(out)], input="two\n/quit\n")
+    assert r.exit_code == 0, r.output
+    assert "you> one" in r.output and "Reply 2 to 'two'" in r.output
+    assert len(out.read_text().splitlines()) == 6
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["chat"], "no Mistral API key: $MISTRAL_API_KEY is not set"),
+    (["chat", "--base-url", "http://127.0.0.1:9/v1", "--llm-model", "m", "--persona", "pirate"], "unknown persona 'pirate'"),
+    (["chat", "--base-url", "http://127.0.0.1:9/v1", "--llm-model", "m", "--no-monitor", "--resume", "CORRUPT"],
+     "line 1: corrupt JSON"),
+    (["chat", "--base-url", "http://127.0.0.1:9/v1", "--llm-model", "m", "--sentiment-model", "nowhere"],
+     "--sentiment-model: no model bundle at nowhere"),
+    (["chat", "--base-url", "http://127.0.0.1:9/v1"], "--llm-model is required"),
+])
+def test_cli_bad_setup_is_one_line_and_exit_1(tmp_path, args, fragment):
+    (tmp_path / "CORRUPT").write_text("{oops\n")
+    args = [str(tmp_path / a) if a == "CORRUPT" else a for a in args]
+    r = runner.invoke(app, args, input="hello\n")
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert r.exit_code == 1 and len(lines) == 1 and fragment in lines[0], r.output
+    assert KEY not in r.output
+
+
+def test_cli_a_failing_turn_is_one_line_and_the_conversation_goes_on(server, tmp_path):
+    out = tmp_path / "t.jsonl"
+    r = runner.invoke(app, ["chat", "--base-url", "http://127.0.0.1:9/v1", "--llm-model", "m", "--no-monitor",
+                            "--max-retries", "0", "-o", str(out)], input="hello\nhello again\n/quit\n")
+    errors = [ln for ln in r.output.splitlines() if "error:" in ln]
+    assert r.exit_code == 0 and len(errors) == 2 and "cannot reach http://127.0.0.1:9/v1" in errors[0], r.output
+    r = chat_cli(server, tmp_path, "--no-monitor", "--max-context-tokens", "700", "--reply-tokens", "100",
+                 input="hi\n" + "word " * 400 + "\nbye\n/quit\n")
+    errors = [ln for ln in r.output.splitlines() if "error:" in ln]
+    assert len(errors) == 1 and "passes the context budget of 700 tokens" in errors[0] and "Reply 2 to 'bye'" in r.output
