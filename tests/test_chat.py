@@ -367,3 +367,14 @@ def test_cli_a_failing_turn_is_one_line_and_the_conversation_goes_on(server, tmp
                  input="hi\n" + "word " * 400 + "\nbye\n/quit\n")
     errors = [ln for ln in r.output.splitlines() if "error:" in ln]
     assert len(errors) == 1 and "passes the context budget of 700 tokens" in errors[0] and "Reply 2 to 'bye'" in r.output
+
+
+def test_the_recorded_conversation_in_the_docs_is_a_current_transcript():
+    """docs/chat.md shows docs/examples/chat/transcript.jsonl: it must load and resume today."""
+    from pathlib import Path
+
+    from sentiment_lab.chat import load_transcript
+
+    header, messages = load_transcript(Path(__file__).resolve().parents[1] / "docs/examples/chat/transcript.jsonl")
+    assert header["persona"] == "tutor-en" and [m.role for m in messages[:3]] == ["system", "user", "assistant"]
+    assert len(messages) == 15 and all(m.sentiment for m in messages[1:])
