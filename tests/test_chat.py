@@ -378,3 +378,44 @@ def test_the_recorded_conversation_in_the_docs_is_a_current_transcript():
     header, messages = load_transcript(Path(__file__).resolve().parents[1] / "docs/examples/chat/transcript.jsonl")
     assert header["persona"] == "tutor-en" and [m.role for m in messages[:3]] == ["system", "user", "assistant"]
     assert len(messages) == 15 and all(m.sentiment for m in messages[1:])
+
+
+def test_resuming_with_another_persona_replaces_the_system_prompt(server, tmp_path):
+    chat = make_chat(server, tmp_path)
+    chat.send("hello")
+    same = Chat.load(tmp_path / "chat.jsonl", client(server))
+    assert same.history[0].text == load_persona("plain").prompt
+    other = Chat.load(tmp_path / "chat.jsonl", client(server), persona=load_persona("tutor-en"))
+    assert other.history[0].text == load_persona("tutor-en").prompt and len(other.history) == 3
+    other.send("and now?")
+    assert sent(server)[0]["content"].startswith(load_persona("tutor-en").prompt)
+
+
+def test_ctrl_c_while_waiting_for_the_next_token_keeps_the_partial_reply(server, tmp_path, monkeypatch):
+    """In a terminal, Ctrl-C mostly lands while the client waits on the socket, inside the stream,
+    not between two pieces: the KeyboardInterrupt rises through the stream and the Chat."""
+    from sentiment_lab.compare.llm.client import ReplyStream
+
+    class CtrlCOnTheThirdPiece(ReplyStream):
+        def __iter__(self):
+            for i, piece in enumerate(super().__iter__()):
+                if i == 2:
+                    raise KeyboardInterrupt
+                yield piece
+
+    chat = make_chat(server, tmp_path)
+    real = chat.client.stream
+
+    def stream(*args, **kwargs):
+        s = real(*args, **kwargs)
+        s.__class__ = CtrlCOnTheThirdPiece
+        return s
+    monkeypatch.setattr(chat.client, "stream", stream)
+    got = []
+    with pytest.raises(KeyboardInterrupt):
+        for piece in chat.stream("what is attention?"):
+            got.append(piece)
+    reply = chat.history[-1]
+    assert reply.role == "assistant" and reply.interrupted and reply.error == "interrupted by the user"
+    assert reply.text.startswith("".join(got)) and len(got) == 2
+    assert json.loads((tmp_path / "chat.jsonl").read_text().splitlines()[-1])["interrupted"]

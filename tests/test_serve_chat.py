@@ -99,3 +99,16 @@ def test_info_says_the_chat_is_on_without_the_key(api):
     r = api.get("/v1/chat")
     assert r.status_code == 200 and r.json()["llm"] == "openai:tiny-chat" and "tutor-fr" in r.json()["personas"]
     assert KEY not in r.text
+
+
+def test_too_many_replies_in_flight_is_503_with_retry_after(api):
+    from sentiment_lab.serve.chat_routes import MAX_CHATS
+
+    settings = api.app.state.chat
+    settings.in_flight = MAX_CHATS
+    try:
+        r = api.post("/v1/chat", json={"messages": [{"role": "user", "text": "hello"}]})
+    finally:
+        settings.in_flight = 0
+    assert r.status_code == 503 and "Retry-After" in r.headers and "retry shortly" in r.json()["detail"]
+    assert api.post("/v1/chat", json={"messages": [{"role": "user", "text": "hello"}]}).status_code == 200

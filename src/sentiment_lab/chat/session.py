@@ -202,9 +202,12 @@ class Chat:
             if key in header:
                 kwargs.setdefault(key, header[key])
         kwargs.setdefault("path", path)
-        persona = kwargs.pop("persona", None) or Persona(header.get("persona", "file"), header.get("persona_version", 0),
-                                                         "en", messages[0].text)
+        given = kwargs.pop("persona", None)
+        persona = given or Persona(header.get("persona", "file"), header.get("persona_version", 0), "en",
+                                   messages[0].text)
         chat = cls(client, persona=persona, **kwargs)
-        chat.messages = messages  # the transcript's own system prompt, as it was sent
+        chat.messages = messages  # the transcript's own system prompt, as it was sent...
+        if given is not None:  # ...unless another persona is asked for: it replaces it, as /system would
+            chat.messages[0] = chat._system(chat.persona.prompt)
         chat.created = header.get("created", chat.created)
         return chat

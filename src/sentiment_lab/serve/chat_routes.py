@@ -31,11 +31,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sentiment_lab.chat import Chat, Message, Monitor, estimate_tokens, load_persona
 from sentiment_lab.chat.personas import NAMES
 from sentiment_lab.exceptions import SentimentLabError
+from sentiment_lab.serve.limits import RETRY_AFTER_S
 from sentiment_lab.serve.routes import ServeState, get_state
 from sentiment_lab.serve.schemas import MAX_TEXT_CHARS, Text
 
 chat_router = APIRouter()
 MAX_TURNS = 200  # messages in one request
+MAX_CHATS = 4  # turns in flight at once (each holds a thread and a connection to the LLM); more get 503
 OFF = ("the chat is off: no LLM is configured on this server; start it with `sentiment-lab serve --chat` "
        "(Mistral, key in $MISTRAL_API_KEY) or `--llm-base-url http://127.0.0.1:11434/v1 --llm-model NAME` "
        "(an OpenAI-compatible server)")
@@ -49,6 +51,7 @@ class ChatSettings:
     persona: str | None = None
     max_context_tokens: int = 8192
     reply_tokens: int = 512
+    in_flight: int = 0  # turns being answered now (MAX_CHATS at most)
 
 
 class ChatTurn(BaseModel):
@@ -81,13 +84,17 @@ def sse(event: str, data: dict[str, Any]) -> str:
 
 
 @chat_router.post("/v1/chat", tags=["chat"], summary="One turn with the configured LLM, streamed (server-sent events)",
-                  responses={404: {"description": "no LLM is configured on this server"}})
+                  responses={404: {"description": "no LLM is configured on this server"},
+                             503: {"description": "too many chat replies in flight"}})
 async def chat(body: ChatRequest, request: Request, state: ServeState = Depends(get_state)) -> StreamingResponse:
     settings: ChatSettings | None = getattr(request.app.state, "chat", None)
     if settings is None:
         raise HTTPException(404, OFF)
     if body.messages[-1].role != "user":
         raise HTTPException(422, "the last message must be the user's")
+    if settings.in_flight >= MAX_CHATS:
+        raise HTTPException(503, f"server busy: {MAX_CHATS} chat replies are being written; retry shortly",
+                            headers={"Retry-After": str(RETRY_AFTER_S)})
     try:
         persona = load_persona(body.persona or settings.persona)
     except SentimentLabError as exc:
@@ -100,23 +107,26 @@ async def chat(body: ChatRequest, request: Request, state: ServeState = Depends(
     conversation = Chat(settings.client, persona=persona, monitor=Monitor(scorer),
                         max_context_tokens=settings.max_context_tokens, reply_tokens=settings.reply_tokens)
     conversation.messages += [Message(m.role, m.text, tokens=estimate_tokens(m.text)) for m in body.messages[:-1]]
-    return StreamingResponse(events(conversation, body.messages[-1].text, loop), media_type="text/event-stream",
+    return StreamingResponse(events(conversation, body.messages[-1].text, loop, settings), media_type="text/event-stream",
                              headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
 
 
-async def events(conversation: Chat, text: str, loop: asyncio.AbstractEventLoop) -> AsyncIterator[str]:
+async def events(conversation: Chat, text: str, loop: asyncio.AbstractEventLoop,
+                 settings: ChatSettings) -> AsyncIterator[str]:
     """The turn runs on its own thread (the LLM client is synchronous); its events come back
     through a queue. If the browser goes away, the thread stops reading the LLM's stream."""
     queue: asyncio.Queue[str | None] = asyncio.Queue()
     stop = threading.Event()
     put = lambda item: loop.call_soon_threadsafe(queue.put_nowait, item)  # noqa: E731
     thread = threading.Thread(target=run_turn, args=(conversation, text, put, stop), daemon=True, name="chat")
+    settings.in_flight += 1
     thread.start()
     try:
         while (item := await queue.get()) is not None:
             yield item
     finally:
         stop.set()
+        settings.in_flight -= 1
 
 
 def run_turn(conversation: Chat, text: str, put: Any, stop: threading.Event) -> None:
