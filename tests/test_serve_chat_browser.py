@@ -38,7 +38,9 @@ def server(llm, tmp_path_factory):
     env_before = os.environ.get("OPENAI_API_KEY")
     os.environ["OPENAI_API_KEY"] = KEY  # the subprocess inherits it; the page must never see it
     try:
-        with live_server(cmd, port, log) as (base, proc):
+        # 300 s: this server imports torch at start-up, which took over 120 s on the shared
+        # 2-core machine under a load average of 19 (the default deadline failed there)
+        with live_server(cmd, port, log, timeout=300) as (base, proc):
             yield base
     finally:
         if env_before is None:
