@@ -208,10 +208,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def live_server(cmd: list[str], port: int, log: Path):
+def live_server(cmd: list[str], port: int, log: Path, timeout: float = 120):
     """Run `cmd` (a server on 127.0.0.1:`port`, output to `log`) until /readyz answers 200
-    (120 s at most, or the test fails with the log's tail); yields (base URL, process) and
-    stops it afterwards."""
+    (`timeout` seconds at most, or the test fails with the log's tail); yields (base URL,
+    process) and stops it afterwards."""
     import subprocess
     import time
 
@@ -220,7 +220,7 @@ def live_server(cmd: list[str], port: int, log: Path):
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + timeout
     while True:
         if proc.poll() is not None:
             pytest.fail(f"the server exited with {proc.returncode}: {log.read_text()[-2000:]}")
@@ -231,7 +231,7 @@ def live_server(cmd: list[str], port: int, log: Path):
             pass
         if time.monotonic() > deadline:
             proc.kill()
-            pytest.fail(f"the server was not ready within 120 s: {log.read_text()[-2000:]}")
+            pytest.fail(f"the server was not ready within {timeout:g} s: {log.read_text()[-2000:]}")
         time.sleep(0.25)
     try:
         yield base, proc

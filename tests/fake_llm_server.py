@@ -1,6 +1,12 @@
 """A real HTTP server on 127.0.0.1 that speaks enough of the OpenAI / Mistral chat
 completions API for the LLM client's tests: scripted responses (status, body, headers,
-delay) first, then a default that answers like a well-behaved model."""
+delay) first, then a default that answers like a well-behaved model.
+
+Streamed requests ("stream": true) are answered with server-sent events, one chunk per word,
+the usage in a last chunk when asked for (stream_options.include_usage), then `data: [DONE]`.
+A scripted step may shape the stream: "chunks" (the texts to send), "first_delay" (seconds
+before the first token), "chunk_delay", "cut_after" (close the connection after n chunks,
+mid chunked body), "malformed_at" (chunk n is not JSON)."""
 from __future__ import annotations
 
 import json
@@ -15,6 +21,12 @@ def completion(content: str, prompt_tokens: int = 50, completion_tokens: int = 1
             "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
             "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                       "total_tokens": prompt_tokens + completion_tokens}}
+
+
+def stream_chunk(content: str | None, finish: str | None = None) -> dict:
+    delta = {} if content is None else {"role": "assistant", "content": content}
+    return {"id": "cmpl-1", "object": "chat.completion.chunk", "created": 0, "model": "fake",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
 
 
 def default_answer(body: dict) -> str:
@@ -71,6 +83,8 @@ class FakeLLMServer:
 
     def _respond(self, h: BaseHTTPRequestHandler, body: dict, step: dict) -> None:
         status = step.get("status", 200)
+        if body.get("stream") and status == 200 and step.get("body") is None:
+            return self._stream(h, body, step)
         payload = step.get("body")
         if payload is None:
             payload = completion(self.answer(body), model=body.get("model", "fake"))
@@ -82,6 +96,41 @@ class FakeLLMServer:
             h.send_header(k, v)
         h.end_headers()
         h.wfile.write(data)
+
+    def _stream(self, h: BaseHTTPRequestHandler, body: dict, step: dict) -> None:
+        """SSE over HTTP/1.1 chunked encoding, so that a cut (no final zero-length chunk) is
+        seen by the client as a broken body, as it is from a real server."""
+        content = self.answer(body)
+        words = step.get("chunks") or [w + " " for w in content.split(" ")[:-1]] + content.split(" ")[-1:]
+        h.protocol_version = "HTTP/1.1"
+        h.close_connection = True
+        h.send_response(200)
+        h.send_header("Content-Type", "text/event-stream")
+        h.send_header("Transfer-Encoding", "chunked")
+        h.end_headers()
+
+        def send(data: str) -> None:
+            raw = f"data: {data}\n\n".encode()
+            h.wfile.write(f"{len(raw):x}\r\n".encode() + raw + b"\r\n")
+            h.wfile.flush()
+
+        time.sleep(step.get("first_delay", 0.0))
+        for i, word in enumerate(words):
+            if i == step.get("cut_after"):
+                return  # the connection closes without the terminating chunk
+            if i == step.get("malformed_at"):
+                send("{not json")
+                continue
+            send(json.dumps(stream_chunk(word)))
+            time.sleep(step.get("chunk_delay", 0.0))
+        send(json.dumps(stream_chunk(None, finish="stop")))
+        if (body.get("stream_options") or {}).get("include_usage"):
+            prompt = sum(len(m["content"]) // 4 + 4 for m in body["messages"])
+            send(json.dumps({**stream_chunk(None), "choices": [],
+                             "usage": {"prompt_tokens": prompt, "completion_tokens": len(words),
+                                       "total_tokens": prompt + len(words)}}))
+        send("[DONE]")
+        h.wfile.write(b"0\r\n\r\n")
 
     def __enter__(self) -> "FakeLLMServer":
         self._thread.start()

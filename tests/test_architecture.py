@@ -7,7 +7,7 @@ from pathlib import Path
 PKG = Path(__file__).resolve().parents[1] / "src" / "sentiment_lab"
 # Lowest first. A module may import its own stage and any stage before it.
 STAGES = ["exceptions", "fileio", "config", "configs", "data", "text", "models", "inference", "analysis",
-          "training", "compare", "serve", "cli"]
+          "training", "compare", "chat", "serve", "cli"]
 
 
 def _modules() -> dict[str, Path]:

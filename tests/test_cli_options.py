@@ -31,7 +31,7 @@ COMMANDS = {name: command for name, command in ALL.items() if not hasattr(comman
 USES_A_MODEL = {"predict", "evaluate", "challenge", "explain", "embeddings", "errors", "data-plots", "compare",
                 "export", "serve", "baseline evaluate", "baseline predict"}
 WRITES = {"train", "evaluate", "predict", "experiment", "report", "data-plots", "embeddings", "explain", "errors",
-          "challenge", "compare", "baseline train", "baseline evaluate", "export", "download", "generate"}
+          "challenge", "compare", "baseline train", "baseline evaluate", "export", "download", "generate", "chat"}
 NEITHER = {"plot", "datasets"}  # writes RUN_DIR/plots/, inside the run it reads: nothing to choose
 
 # The Python name each shared option has in a command's signature.

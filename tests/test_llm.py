@@ -200,3 +200,24 @@ def test_a_key_with_whitespace_or_control_characters_is_refused_without_echoing_
     with pytest.raises(LLMNotConfigured) as info:
         LLMClient(provider="openai", base_url=server.url, model="m", use_cache=False)
     assert "secret" not in str(info.value) and "INJECTED" not in str(info.value) and "OPENAI_API_KEY" in str(info.value)
+
+
+def test_generate_check_reports_controllability(tmp_path):
+    """--check: each review scored by the sentiment model, the share that matches --sentiment."""
+    def mixed(body):  # every third review comes out with the wrong mood
+        i = int(body["messages"][-1]["content"].split("review number ")[1].split()[0])
+        return json.dumps({"review": "An awful, boring, dreadful mess." if i % 3 == 0 else
+                           "A wonderful, moving film; I loved every minute."})
+    with FakeLLMServer(mixed) as s:
+        out = tmp_path / "gen.jsonl"
+        r = runner.invoke(app, ["generate", "--sentiment", "positive", "--n", "6", "--base-url", s.url, "--llm-model", "m",
+                                "--no-cache", "-o", str(out), "--check"])
+    assert r.exit_code == 0, r.output
+    assert "controllability: 4 of 6 reviews (67%) read as positive by the sentiment model (the shipped model)" in r.output
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [row["check_label"] for row in rows] == ["positive", "positive", "negative"] * 2
+    assert all(0.5 <= row["check_score"] <= 1 for row in rows)
+    assert [r.label for r in load_table(out)] == [1] * 6  # still training data
+    r = runner.invoke(app, ["generate", "--sentiment", "positive", "--base-url", "http://127.0.0.1:9/v1",
+                            "--llm-model", "m", "--check", "--sentiment-model", str(tmp_path / "none"), "-o", str(out)])
+    assert r.exit_code == 1 and "no model bundle at" in r.output

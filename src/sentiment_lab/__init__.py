@@ -12,7 +12,7 @@ Start here:
     explain(clf, "The first half was dull, but the ending was brilliant.")   # attributions, gates
 
 The package is laid out by stage (docs/architecture.md): data -> text -> models ->
-inference -> analysis -> training -> compare -> serve / cli.
+inference -> analysis -> training -> compare -> chat -> serve / cli.
 
 Errors meant for the user derive from `SentimentLabError` (ConfigError, DataError,
 BundleError, InputError) and carry a one-line message. Names are imported lazily so that
@@ -42,7 +42,7 @@ _API = {
     "build_methods": "sentiment_lab.compare.side_by_side",
     "embedding_report": "sentiment_lab.analysis.embeddings",
     "analyze_errors": "sentiment_lab.analysis.error_analysis",
-    "create_app": "sentiment_lab.serve",
+    "create_app": "sentiment_lab.serve", "Chat": "sentiment_lab.chat",
     "SentimentLabError": "sentiment_lab.exceptions", "ConfigError": "sentiment_lab.exceptions",
     "DataError": "sentiment_lab.exceptions", "BundleError": "sentiment_lab.exceptions", "InputError": "sentiment_lab.exceptions",
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from sentiment_lab.cli import baseline, challenge, compare, data, datasets, download, embeddings, errors, evaluate, experiment, explain, export, generate, plot, predict, report, serve, train  # noqa: F401  (registers the commands)
+from sentiment_lab.cli import baseline, challenge, chat, compare, data, datasets, download, embeddings, errors, evaluate, experiment, explain, export, generate, plot, predict, report, serve, train  # noqa: F401  (registers the commands)
 from sentiment_lab.cli.app import app
 from sentiment_lab.exceptions import SentimentLabError
 

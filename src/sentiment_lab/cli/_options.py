@@ -29,11 +29,12 @@ TEXT_COLUMN = ("--text-column",)
 LABEL_COLUMN = ("--label-column",)
 
 # The names each option had before, still accepted (hidden): predict and data-plots' --bundle;
-# train --run-dir, explain --out-dir, experiment --out, download --dest; challenge --failures;
+# train --run-dir, explain --out-dir, experiment --out, download --dest, chat --save (the issue's
+# spelling of its transcript file); challenge --failures;
 # generate --model (an LLM name, where every other command's --model is a bundle).
 OLD_NAMES: dict[tuple[str, ...], tuple[str, ...]] = {
     MODEL: ("--bundle",),
-    OUTPUT: ("--run-dir", "--out-dir", "--out", "--dest"),
+    OUTPUT: ("--run-dir", "--out-dir", "--out", "--dest", "--save"),
     EXAMPLES: ("--failures",),
     LLM_MODEL: ("--model",),
     TEXT_COLUMN: (),

@@ -13,6 +13,7 @@ PANELS: dict[str, tuple[str, ...]] = {
     "Train and use": ("train", "evaluate", "predict", "experiment"),
     "Look inside": ("plot", "report", "data-plots", "embeddings", "explain", "errors", "challenge"),
     "Compare": ("compare", "baseline"),
+    "Talk to an LLM": ("chat",),
     "Serve and deploy": ("serve", "export"),
     "Data": ("datasets", "download", "generate"),
 }

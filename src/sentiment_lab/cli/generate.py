@@ -59,14 +59,22 @@ def generate(
     price_out: Optional[float] = typer.Option(None, "--price-out", help="USD per 1M output tokens."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Answer cache (default: $SENTIMENT_LAB_HOME/llm-cache)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the answer cache."),
+    check: bool = typer.Option(False, "--check", help="Score each review with the sentiment model and report the share "
+                                                      "that reads as --sentiment (controllability)."),
+    sentiment_model: Optional[Path] = typer.Option(None, "--sentiment-model", help="Bundle for --check (default: the shipped model)."),
 ) -> None:
     """Write synthetic reviews with an LLM (Mistral or any OpenAI-compatible server) to JSONL."""
-    from sentiment_lab.compare.llm import LLMClient, generate_reviews, write_jsonl
+    from sentiment_lab.compare.llm import LLMClient, check_reviews, generate_reviews, sentiment_scorer, write_jsonl
 
     llm_model = renamed(llm_model, old_model, "--llm-model", "--model")
     client = LLMClient(llm_settings(provider, base_url, llm_model, api_key_env, timeout, max_retries, concurrency,
                                     price_in, price_out, cache_dir, no_cache))
+    scorer = sentiment_scorer(sentiment_model) if check else None  # a wrong bundle fails before any request
     rows, problems = generate_reviews(client, sentiment, n, topic, words=words, temperature=temperature)
+    if scorer is not None and rows:
+        c = check_reviews(rows, scorer)
+        console.print(f"controllability: {c['matching']} of {c['reviews']} reviews ({c['share']:.0%}) read as "
+                      f"{sentiment} by the sentiment model ({sentiment_model or 'the shipped model'})", highlight=False)
     for p in problems:
         err_console.print(f"[yellow]skipped[/yellow] {escape(str(p))}", highlight=False, soft_wrap=True)
     if rows:

@@ -4,11 +4,11 @@ from __future__ import annotations
 import errno
 import socket
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
-from sentiment_lab.cli._options import model_option, old_name, pick_model
+from sentiment_lab.cli._options import llm_model_option, model_option, old_name, pick_model
 from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import err_console, user_errors
 from sentiment_lab.exceptions import SentimentLabError
@@ -50,6 +50,11 @@ def serve(
     allowed_hosts: list[str] = typer.Option([], "--allowed-host", help="Another host name the server answers for "
                                             "(repeatable; localhost names and --host always are; '*' for any, only "
                                             "behind a proxy that checks it). Guards against DNS rebinding."),
+    chat: bool = typer.Option(False, "--chat", help="Turn on the Chat tab and /v1/chat with Mistral's API "
+                              "($MISTRAL_API_KEY, read here and never sent to the page)."),
+    llm_base_url: Optional[str] = typer.Option(None, "--llm-base-url", help="Turn on the chat with an "
+                                               "OpenAI-compatible server instead, e.g. http://127.0.0.1:11434/v1."),
+    llm_model: Optional[str] = llm_model_option(),
 ) -> None:
     """Serve predictions and explanations: REST API under /v1 (docs at /docs) and a web page at /."""
     import uvicorn
@@ -77,6 +82,19 @@ def serve(
                           highlight=False)
     hosts = [*LOCAL_HOSTS, *allowed_hosts] + ([host] if host not in ("0.0.0.0", "::") else [])
     application = create_app(bundle, backend=backend, threads=threads, max_batch=max_batch, max_wait_ms=batch_wait_ms,
-                             allowed_hosts=hosts)
+                             allowed_hosts=hosts, chat=chat_settings(chat, llm_base_url, llm_model))
     uvicorn.run(application, host=host, port=port, access_log=access_log, log_level="info",
                 timeout_graceful_shutdown=5, limit_concurrency=limit_concurrency)
+
+
+def chat_settings(chat: bool, base_url: Optional[str], llm_model: Optional[str]) -> Any:
+    """The chat's LLM, or None (off) when neither --chat nor --llm-base-url is given; a missing
+    key or model is reported now, before the server starts."""
+    if not chat and not base_url:
+        return None
+    from sentiment_lab.compare.llm import LLMClient, LLMSettings
+    from sentiment_lab.serve.chat_routes import ChatSettings
+
+    client = LLMClient(LLMSettings(provider="openai" if base_url else "mistral", base_url=base_url, model=llm_model,
+                                   use_cache=False, json_mode=False, max_tokens=512, max_retries=2, concurrency=1))
+    return ChatSettings(client=client)

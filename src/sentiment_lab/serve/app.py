@@ -30,6 +30,7 @@ from sentiment_lab.serve.hosts import LOCAL_HOSTS, HostGuard
 from sentiment_lab.serve.limits import BodyLimit
 from sentiment_lab.serve.engine import Engine, SMALL_BATCH, default_threads
 from sentiment_lab.serve.routes import ServeState, router
+from sentiment_lab.serve.chat_routes import ChatSettings, chat_router
 
 STATIC = Path(str(resources.files("sentiment_lab").joinpath("serve", "static")))
 
@@ -40,6 +41,8 @@ DESCRIPTION = """Sentiment of English movie reviews with a recurrent network (se
 - `POST /v1/explain`: token attributions and the running prediction of one text.
 - `POST /v1/predict/file`: every row of an uploaded table (up to 10 MB).
 - `GET /v1/model`: the model card, metrics and configuration.
+- `POST /v1/chat`: one turn with the configured LLM, streamed as server-sent events, each message
+  scored by the model (404 unless the server was started with an LLM: `serve --chat`).
 
 Limits: 20,000 characters per text, 256 texts per request, 2 MB per JSON body. The web page is at `/`.
 """
@@ -62,10 +65,11 @@ def _set_threads(n: int) -> Any:
 
 def create_app(bundle: str | Path | None = None, *, backend: str = "auto", threads: int | None = None,
                max_batch: int = 64, max_wait_ms: float = 2.0, small_batch: int = SMALL_BATCH,
-               allowed_hosts: Sequence[str] = LOCAL_HOSTS) -> FastAPI:
+               allowed_hosts: Sequence[str] = LOCAL_HOSTS, chat: ChatSettings | None = None) -> FastAPI:
     """A FastAPI app serving `bundle` (default: the shipped model). Nothing is loaded until
     the app starts; `threads` = compute threads (default: all cores but one); `allowed_hosts`:
-    the host names it answers for (hosts.HostGuard; "*" for any, behind a proxy that checks)."""
+    the host names it answers for (hosts.HostGuard; "*" for any, behind a proxy that checks);
+    `chat`: the LLM behind /v1/chat and the page's Chat tab (None: off, 404)."""
     threads = threads or default_threads()
     settings = {"backend": backend, "threads": threads, "max_batch": max_batch, "max_wait_ms": max_wait_ms,
                 "small_batch": small_batch if backend == "auto" else 0}
@@ -97,6 +101,8 @@ def create_app(bundle: str | Path | None = None, *, backend: str = "auto", threa
     app = FastAPI(title="sentiment-lab", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   docs_url="/docs", redoc_url=None)
     app.include_router(router)
+    app.include_router(chat_router)
+    app.state.chat = chat
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -3,7 +3,7 @@ for Mistral's API and any OpenAI-compatible server (see client.py)."""
 from sentiment_lab.compare.llm.cache import AnswerCache
 from sentiment_lab.compare.llm.classify import LLMClassifier
 from sentiment_lab.compare.llm.client import LLMClient, LLMError, LLMNotConfigured, LLMSettings, Usage
-from sentiment_lab.compare.llm.generate import generate_reviews, write_jsonl
+from sentiment_lab.compare.llm.generate import check_reviews, generate_reviews, sentiment_scorer, write_jsonl
 
 __all__ = ["AnswerCache", "LLMClassifier", "LLMClient", "LLMError", "LLMNotConfigured", "LLMSettings", "Usage",
-           "generate_reviews", "write_jsonl"]
+           "check_reviews", "generate_reviews", "sentiment_scorer", "write_jsonl"]

@@ -24,7 +24,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 from urllib.parse import urlparse
 
 from sentiment_lab.exceptions import SentimentLabError
@@ -201,8 +201,6 @@ class LLMClient:
         return reply
 
     def _request(self, messages: list[dict[str, str]], temperature: float, json_mode: bool) -> Reply:
-        import openai
-
         kwargs: dict[str, Any] = {"model": self.model, "messages": messages, "temperature": temperature,
                                   "max_tokens": self.settings.max_tokens}
         if json_mode:
@@ -210,29 +208,57 @@ class LLMClient:
         try:
             raw = self._sdk.chat.completions.with_raw_response.create(**kwargs)
             completion = raw.parse()
-        except openai.APITimeoutError:
-            return Reply(None, retries=self.settings.max_retries,
-                         error=f"timed out after {self.settings.timeout:g} s ({self.settings.max_retries} retries)")
-        except openai.APIConnectionError as exc:
-            raise LLMError(f"cannot reach {self.base_url}: {self._redact(str(exc.__cause__ or exc))} "
-                           f"(is the server running? {setup_help(self.provider)})") from None
-        except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
-            env = self.settings.api_key_env or ("MISTRAL_API_KEY" if self.provider == "mistral" else "OPENAI_API_KEY")
-            raise LLMError(f"{self.base_url} refused the key (HTTP {exc.status_code}): check ${env}") from None
-        except openai.NotFoundError:
-            raise LLMError(f"{self.base_url}: model {self.model!r} or the chat endpoint was not found (HTTP 404)") from None
-        except openai.APIStatusError as exc:
-            retried = self.settings.max_retries if exc.status_code in (408, 409, 429) or exc.status_code >= 500 else 0
-            return Reply(None, retries=retried,
-                         error=f"HTTP {exc.status_code} after {retried} retries: {self._redact(_short(exc.message))}")
-        except openai.APIResponseValidationError as exc:
-            return Reply(None, error=f"unreadable response: {self._redact(_short(str(exc)))}")
+        except Exception as exc:  # noqa: BLE001  (what is not the SDK's own error is re-raised)
+            error, retried = self._failure(exc)
+            return Reply(None, retries=retried, error=error)
         if not completion.choices:
             return Reply(None, retries=raw.retries_taken, error="the response has no choices")
         usage = completion.usage
         return Reply(content=completion.choices[0].message.content or "", retries=raw.retries_taken,
                      prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
                      completion_tokens=getattr(usage, "completion_tokens", 0) or 0)
+
+    def _failure(self, exc: Exception) -> tuple[str, int]:
+        """(error, retries) for a failure of this one request; raises LLMError for the failures
+        every request would hit (no server, a refused key, an unknown model), and re-raises what
+        is not an API error. Every message passes through _redact: the key never appears."""
+        import openai
+
+        if isinstance(exc, openai.APITimeoutError):
+            s = self.settings
+            return f"timed out after {s.timeout:g} s ({s.max_retries} retries)", s.max_retries
+        if isinstance(exc, openai.APIConnectionError):
+            raise LLMError(f"cannot reach {self.base_url}: {self._redact(str(exc.__cause__ or exc))} "
+                           f"(is the server running? {setup_help(self.provider)})") from None
+        if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
+            env = self.settings.api_key_env or ("MISTRAL_API_KEY" if self.provider == "mistral" else "OPENAI_API_KEY")
+            raise LLMError(f"{self.base_url} refused the key (HTTP {exc.status_code}): check ${env}") from None
+        if isinstance(exc, openai.NotFoundError):
+            raise LLMError(f"{self.base_url}: model {self.model!r} or the chat endpoint was not found (HTTP 404)") from None
+        if isinstance(exc, openai.APIStatusError):
+            retried = self.settings.max_retries if exc.status_code in (408, 409, 429) or exc.status_code >= 500 else 0
+            return f"HTTP {exc.status_code} after {retried} retries: {self._redact(_short(exc.message))}", retried
+        if isinstance(exc, openai.APIResponseValidationError):
+            return f"unreadable response: {self._redact(_short(str(exc)))}", 0
+        raise exc
+
+    def stream(self, messages: list[dict[str, str]], temperature: float | None = None,
+               max_tokens: int | None = None) -> "ReplyStream":
+        """A streamed chat completion (never cached: a conversation is not asked twice). The
+        request is sent here, with the SDK's retries on 429/5xx before the first token; the
+        returned ReplyStream yields the text as it arrives. Failures every request would hit
+        raise LLMError here; one that only this request hit is the stream's `error`."""
+        kwargs: dict[str, Any] = {
+            "model": self.model, "messages": messages, "stream": True,
+            "temperature": self.settings.temperature if temperature is None else temperature,
+            "max_tokens": max_tokens or self.settings.max_tokens,
+            "stream_options": {"include_usage": True}}  # usage in the last chunk (Mistral, OpenAI, vLLM, Ollama)
+        try:
+            sdk_stream = self._sdk.chat.completions.create(**kwargs)
+        except Exception as exc:  # noqa: BLE001
+            error, _ = self._failure(exc)
+            return ReplyStream(self, None, error=error)
+        return ReplyStream(self, sdk_stream)
 
     def chat_many(self, conversations: Sequence[list[dict[str, str]]], temperature: float | None = None,
                   json_mode: bool | None = None) -> list[Reply]:
@@ -253,3 +279,61 @@ class LLMClient:
 def _short(text: str, n: int = 160) -> str:
     s = " ".join(str(text).split())
     return s if len(s) <= n else s[:n] + "..."
+
+
+class ReplyStream:
+    """The text of a streamed reply as it arrives (iterate it), then `text`, the usage counts,
+    `error` (None, or why the reply is incomplete: a cut connection, a malformed chunk, a stream
+    that ended without its finish) and `close()` to stop reading (Ctrl-C). Usage is counted in
+    the client's totals once the stream ends or is closed."""
+
+    def __init__(self, client: LLMClient, sdk_stream: Any, error: str | None = None) -> None:
+        self._client, self._sdk_stream = client, sdk_stream
+        self.parts: list[str] = []
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+        self.usage_reported = False
+        self.finished = False
+        self.error = error
+        self._t0 = time.perf_counter()
+        self._done = sdk_stream is None
+        if self._done:
+            client.usage.add(Reply(None, error=error), 0.0)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def __iter__(self) -> Iterator[str]:
+        if self._done:
+            return
+        try:
+            for chunk in self._sdk_stream:
+                if getattr(chunk, "usage", None):
+                    self.usage_reported = True
+                    self.prompt_tokens = chunk.usage.prompt_tokens or 0
+                    self.completion_tokens = chunk.usage.completion_tokens or 0
+                for choice in chunk.choices or ():
+                    self.finished = self.finished or choice.finish_reason is not None
+                    if choice.delta and choice.delta.content:
+                        self.parts.append(choice.delta.content)
+                        yield choice.delta.content
+            if not self.finished:
+                self.error = "the stream ended before the reply was complete"
+        except Exception as exc:  # noqa: BLE001  a cut connection, a chunk that is not JSON, an error event
+            self.error = f"the stream broke off: {self._client._redact(_short(str(exc) or type(exc).__name__))}"
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop reading (the connection is closed) and count the usage; safe to call twice."""
+        if self._done:
+            return
+        self._done = True
+        try:
+            self._sdk_stream.close()
+        except Exception:  # noqa: BLE001  closing a broken connection may fail; nothing is lost
+            pass
+        reply = Reply(self.text, prompt_tokens=self.prompt_tokens, completion_tokens=self.completion_tokens,
+                      latency_s=time.perf_counter() - self._t0, error=self.error)
+        self._client.usage.add(reply, self._client.cost(self.prompt_tokens, self.completion_tokens))

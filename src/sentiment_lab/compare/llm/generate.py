@@ -8,12 +8,16 @@ One request per review, at temperature 0.9, each asked for a different angle (ac
 story, pacing...), so n requests give n different reviews; the cache makes a re-run with
 the same settings free and identical. Answers that are not {"review": "..."} are dropped
 and counted, never patched up.
+
+`check_reviews` measures how controllable the generation is: each review is scored by a
+sentiment model (the shipped one by default) and the share read as the requested sentiment is
+reported; each row gains `check_label` and `check_score` (the model's label and confidence).
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from sentiment_lab.fileio import write_text
 from sentiment_lab.exceptions import SentimentLabError
@@ -57,3 +61,25 @@ def write_jsonl(rows: list[dict[str, Any]], path: str | Path, append: bool = Fal
     if old and not old.endswith("\n"):
         old += "\n"
     return write_text(path, old + "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+
+
+def check_reviews(rows: list[dict[str, Any]], scorer: Callable[[list[str]], list[dict[str, Any]]]) -> dict[str, Any]:
+    """Score each generated review with `scorer` (texts -> [{"label", "score"}]); adds check_label
+    and check_score to each row and returns the controllability figure: how many of the reviews
+    the model reads as the sentiment they were asked to have."""
+    if not rows:
+        return {"reviews": 0, "matching": 0, "share": None}
+    for row, out in zip(rows, scorer([r["text"] for r in rows])):
+        row["check_label"], row["check_score"] = out["label"], round(float(out["score"]), 4)
+    matching = sum(r["check_label"] == r["label"] for r in rows)
+    return {"reviews": len(rows), "matching": matching, "share": matching / len(rows)}
+
+
+def sentiment_scorer(bundle: str | Path | None = None) -> Callable[[list[str]], list[dict[str, Any]]]:
+    """A bundle's classifier (None: the shipped model) on the NumPy backend, as texts -> dicts."""
+    from sentiment_lab.inference.classifier import SentimentClassifier
+
+    if bundle is not None and not (Path(bundle) / "config.json").is_file():
+        raise SentimentLabError(f"--sentiment-model: no model bundle at {bundle}")
+    clf = SentimentClassifier.from_pretrained(bundle, backend="numpy")
+    return lambda texts: clf(list(texts))
