@@ -1,6 +1,6 @@
 """The model card comes from inference/templates/model_card.md.j2 and reads, byte for byte, as
 the 68 lines of string building it replaced (kept below as `old_model_card`, verbatim): on the
-shipped model's metadata (its frozen output is tests/data/model_card_default_model.md), on the
+shipped model's metadata (its frozen output is tests/data/model_card_imdb.md), on the
 tiny bundle, and on metadata that turns every optional clause on and off."""
 import copy
 import json
@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from sentiment_lab.inference.bundle import default_bundle, model_card
+from sentiment_lab.inference.bundle import model_card
+from sentiment_lab.inference.shipped import shipped_bundle
 
 DATA = Path(__file__).parent / "data"
 
@@ -86,7 +87,7 @@ def old_model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
 
 
 def shipped() -> tuple[dict[str, Any], dict[str, Any]]:
-    d = default_bundle()
+    d = shipped_bundle("imdb")
     return (json.loads((d / "config.json").read_text(encoding="utf-8")),
             json.loads((d / "metrics.json").read_text(encoding="utf-8")))
 
@@ -143,8 +144,8 @@ def test_template_reads_as_the_old_function(name):
 
 
 def test_shipped_model_card_is_frozen():
-    """The shipped model's card, as the old function wrote it before the template existed."""
-    frozen = (DATA / "model_card_default_model.md").read_bytes().decode("utf-8")
+    """The shipped imdb model's card, as the old function wrote it before the template existed."""
+    frozen = (DATA / "model_card_imdb.md").read_bytes().decode("utf-8")
     assert model_card(*shipped()) == frozen
 
 

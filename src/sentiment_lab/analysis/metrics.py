@@ -1,6 +1,7 @@
 """Metrics from scikit-learn, computed once here for every command that reports them."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,8 +34,9 @@ def compute_metrics(y_true: np.ndarray, p_pos: np.ndarray, threshold: float = 0.
     }
 
 
-def evaluate_bundle(bundle: str | None, records: list, batch_size: int = 0) -> tuple[dict[str, Any], np.ndarray]:
-    """Metrics of a bundle (None = the shipped model) on labelled records, and P(positive)."""
+def evaluate_bundle(bundle: "str | Path | None", records: list, batch_size: int = 0) -> tuple[dict[str, Any], np.ndarray]:
+    """Metrics of a model (a shipped name, a bundle folder, None = the default shipped model)
+    on labelled records, and P(positive)."""
     from sentiment_lab.inference.classifier import SentimentClassifier
 
     clf = SentimentClassifier.from_pretrained(bundle)
