@@ -156,3 +156,17 @@ def test_tiny_bundle_card(tiny_bundle):
     assert card == old_model_card(meta, metrics)
     assert (tiny_bundle / "README.md").read_text(encoding="utf-8") == card  # what train wrote
     assert "| val |" in card and "synthetic" in card
+
+
+def test_a_mixture_card_states_each_dataset_test_accuracy():
+    """Issue 30: a card states its per-dataset test accuracy; a mixture's metrics.json has it in
+    test_by_source (training/finish.py), which the card lists under the overall table."""
+    by_source = {"imdb": {**VAL, "n": 25000, "accuracy": 0.88123, "f1_macro": 0.881},
+                 "sst2": {**VAL, "n": 1821, "accuracy": 0.84567, "f1_macro": 0.8456}}
+    meta, metrics = variant({"data.source": "imdb+sst2"}, {"test_by_source": by_source})
+    card = model_card(meta, metrics)
+    assert "- Data: `imdb+sst2`" in card
+    assert ("\nTest accuracy by dataset:\n\n| dataset | n | accuracy | macro F1 |\n|---|---|---|---|\n"
+            "| imdb | 25,000 | 0.8812 | 0.8810 |\n| sst2 | 1,821 | 0.8457 | 0.8456 |\n\n## Limits\n") in card
+    assert card.replace(card[card.index("\nTest accuracy by dataset"):card.index("\n## Limits")], "") \
+        == old_model_card(meta, metrics)  # and nothing else changes
