@@ -110,6 +110,9 @@ def test_an_absent_shipped_name_lists_the_present_ones(monkeypatch, tmp_path):
         shipped.resolve_model("general")
     with pytest.raises(BundleError, match=r"neither a shipped model \(imdb\) nor a bundle folder"):
         shipped.resolve_model("imbd")
+    monkeypatch.chdir(tmp_path / "imdb")
+    with pytest.raises(BundleError, match=r"^model bundle not found: \./imdb \(for the shipped model, write imdb\)$"):
+        shipped.resolve_model("./imdb")
 
 
 def test_cli_takes_a_name_and_a_dot_slash_folder(tmp_path, tiny_bundle, monkeypatch):

@@ -75,8 +75,11 @@ def resolve_model(ref: "str | os.PathLike[str] | None") -> Path:
     if is_shipped_name(ref):
         return shipped_bundle(str(ref))
     path = Path(ref)
-    if isinstance(ref, str) and not path.exists() and os.sep not in ref and "/" not in ref:
-        raise BundleError(f"model not found: {ref!r} is neither a shipped model ({_names()}) nor a bundle folder")
+    if isinstance(ref, str) and not path.exists():
+        if os.sep not in ref and "/" not in ref:
+            raise BundleError(f"model not found: {ref!r} is neither a shipped model ({_names()}) nor a bundle folder")
+        if path.name in SHIPPED:  # "./imdb" with no such folder: the user may have meant the shipped one
+            raise BundleError(f"model bundle not found: {ref} (for the shipped model, write {path.name})")
     return path
 
 
