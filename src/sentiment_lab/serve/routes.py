@@ -283,8 +283,7 @@ async def predict_file(request: Request,
         raise busy(str(exc)) from None
     if format == "csv":
         return Response(predictions_csv(texts, preds), media_type="text/csv; charset=utf-8",
-                        headers={"content-disposition": 'attachment; filename="sentiment-predictions.csv"',
-                                 "x-sentiment-model": name})
+                        headers={"content-disposition": 'attachment; filename="sentiment-predictions.csv"'})
     if include_text:
         preds = [{"text": t, **p} for t, p in zip(texts, preds)]
     return {"model": name, "text_column": column, "count": len(texts), "predictions": preds}
