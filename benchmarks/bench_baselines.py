@@ -11,7 +11,7 @@ Protocol, the same for every trained method:
      (timed: "predict_s", reviews/s from raw text), plus the warm latency of one sentence.
 Sentence embeddings are the exception when encoding 50k reviews would take too long on this
 CPU: then a seeded subset of train and of test is used, and the JSON says so ("subset").
-The shipped RNN (`default_model`) is evaluated on the same test split in the same run;
+The shipped RNN (the `imdb` model, `src/sentiment_lab/shipped/imdb`) is evaluated on the same test split in the same run;
 the seed preset's figures are read from results/seed_cpu.json (3 seeds, not rerun).
 
 Per dataset (IMDB, SST-2, Amazon; own training split and the mixture), fastText included:
@@ -234,12 +234,13 @@ def split_indices(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray
 
 
 def run_rnn_default(splits: dict[str, list], args: argparse.Namespace) -> dict[str, Any]:
-    from sentiment_lab.inference.classifier import SentimentClassifier, default_bundle
+    from sentiment_lab.inference.classifier import SentimentClassifier
+    from sentiment_lab.inference.shipped import shipped_bundle
 
-    clf = SentimentClassifier.from_pretrained()
-    history = json.loads((default_bundle() / "history.json").read_text())
+    clf = SentimentClassifier.from_pretrained("imdb")
+    history = json.loads((shipped_bundle("imdb") / "history.json").read_text())
     train_s = sum(h["train_s"] + h["val_s"] for h in history)
-    out = evaluate_fitted(clf, splits["test"], {"params": {"bundle": "src/sentiment_lab/default_model (BiLSTM 128, max pooling)"},
+    out = evaluate_fitted(clf, splits["test"], {"params": {"bundle": "src/sentiment_lab/shipped/imdb (BiLSTM 128, max pooling)"},
                                                 "train_s": train_s,
                                                 "train_s_note": "3 epochs, from the bundle's history.json (measured when it was trained)"})
     return out

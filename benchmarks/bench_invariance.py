@@ -39,7 +39,7 @@ def main() -> None:
     clf = SentimentClassifier.from_pretrained(args.bundle, backend="numpy")
     result = {"benchmark": "challenge suites and invariance groups", "machine": machine_info(),
               "numpy": np.__version__, "torch": torch.__version__, "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-              "command": " ".join(sys.argv), "bundle": args.bundle or "shipped (src/sentiment_lab/default_model)",
+              "command": " ".join(sys.argv), "bundle": args.bundle or "the default shipped model",
               "model_language": getattr(clf.config.text, "language", None) or "en (no text.language)"}
     for lang in args.languages.split(","):
         t0 = time.perf_counter()

@@ -32,12 +32,12 @@ def main() -> None:
     from sentiment_lab.fileio import write_json
 
     from sentiment_lab.text import token_cache
-    from sentiment_lab.inference.bundle import default_bundle
+    from sentiment_lab.inference.shipped import shipped_bundle
     from sentiment_lab.data import load_imdb
     from sentiment_lab.text.tokenizer import TextEncoder
 
     texts = [r.text for r in load_imdb(args.archive, splits=("test",), progress=False)]
-    enc = TextEncoder.load(default_bundle() / "tokenizer.json", 400, "head+tail")
+    enc = TextEncoder.load(shipped_bundle("imdb") / "tokenizer.json", 400, "head+tail")
     t0 = time.perf_counter()
     cached, _ = token_cache.encode_with_lengths(enc, texts)
     first = time.perf_counter() - t0

@@ -12,7 +12,8 @@ import pytest
 
 from sentiment_lab.exceptions import BundleError, SentimentLabError
 from sentiment_lab.inference import integrity
-from sentiment_lab.inference.bundle import CHECKED, LAYOUT, _sha256, default_bundle, load_pretrained, read_meta
+from sentiment_lab.inference.bundle import CHECKED, LAYOUT, _sha256, load_pretrained, read_meta
+from sentiment_lab.inference.shipped import available, shipped_bundle
 from sentiment_lab.inference.classifier import SentimentClassifier
 
 NEGATIVE = "terrible awful bad"
@@ -168,8 +169,9 @@ def test_a_bundle_written_before_the_seal_still_loads(bundle_copy, tiny_bundle):
     _refused(bundle_copy, "is incomplete: config.json does not list history.json")
 
 
-def test_the_shipped_bundle_is_sealed_and_verified():
-    meta = read_meta(default_bundle())
+@pytest.mark.parametrize("name", available())
+def test_every_shipped_bundle_is_sealed_and_verified(name):
+    meta = read_meta(shipped_bundle(name))
     assert set(meta["sha256"]) == set(CHECKED)
     assert meta.get(integrity.DIGEST) == integrity.manifest_digest(meta, LAYOUT)
 

@@ -148,7 +148,7 @@ def test_help_texts_show_their_defaults():
     assert len(commands) > 15 and [w for w, h in commands if "\n" in h.strip().split("\n\n")[0]] == []
     r = run("predict", "--help")
     words = " ".join(r.output.replace("│", " ").split())  # the help column wraps at the terminal's width
-    assert r.exit_code == 0 and "Model bundle (default: the shipped model)." in words, r.output
+    assert r.exit_code == 0 and "A shipped model (imdb, general) or a bundle folder (default: the default shipped model)." in words, r.output
 
 
 def test_bad_inputs_are_one_line_errors(tiny_bundle, tmp_path):

@@ -72,9 +72,9 @@ BUNDLE = st.one_of(
 @given(spec=BUNDLE, call=st.sampled_from(["load_parts", "load_parts", "read_meta"]))
 def test_bundle_loader(spec, call):
     if isinstance(spec.get("raw"), dict):  # a prefix of the shipped config.json
-        from sentiment_lab.inference.bundle import default_bundle
+        from sentiment_lab.inference.shipped import shipped_bundle
 
-        spec = {**spec, "raw": (default_bundle() / "config.json").read_bytes()[: spec["raw"]["cut_real"]]}
+        spec = {**spec, "raw": (shipped_bundle("imdb") / "config.json").read_bytes()[: spec["raw"]["cut_real"]]}
     result = run({"loader": "bundle", "call": call, **spec})
     if not isinstance(result, Exception) and call == "load_parts":
         cfg, encoder, meta = result

@@ -220,9 +220,10 @@ def make_bundle(spec: dict, where: Path) -> Path:
     "raw": config.json's bytes as given (then nothing is recomputed).
     model.safetensors is replaced by a few bytes (load_parts never reads the weights)."""
     from sentiment_lab.inference import integrity
-    from sentiment_lab.inference.bundle import LAYOUT, default_bundle
+    from sentiment_lab.inference.bundle import LAYOUT
+    from sentiment_lab.inference.shipped import shipped_bundle
 
-    src, d = default_bundle(), where / "bundle"
+    src, d = shipped_bundle("imdb"), where / "bundle"
     d.mkdir(parents=True)
     for name in ("tokenizer.json", "metrics.json", "history.json", "README.md"):
         shutil.copyfile(src / name, d / name)

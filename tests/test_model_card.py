@@ -1,6 +1,6 @@
 """The model card comes from inference/templates/model_card.md.j2 and reads, byte for byte, as
 the 68 lines of string building it replaced (kept below as `old_model_card`, verbatim): on the
-shipped model's metadata (its frozen output is tests/data/model_card_default_model.md), on the
+shipped model's metadata (its frozen output is tests/data/model_card_imdb.md), on the
 tiny bundle, and on metadata that turns every optional clause on and off."""
 import copy
 import json
@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from sentiment_lab.inference.bundle import default_bundle, model_card
+from sentiment_lab.inference.bundle import model_card
+from sentiment_lab.inference.shipped import shipped_bundle
 
 DATA = Path(__file__).parent / "data"
 
@@ -86,7 +87,7 @@ def old_model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
 
 
 def shipped() -> tuple[dict[str, Any], dict[str, Any]]:
-    d = default_bundle()
+    d = shipped_bundle("imdb")
     return (json.loads((d / "config.json").read_text(encoding="utf-8")),
             json.loads((d / "metrics.json").read_text(encoding="utf-8")))
 
@@ -143,8 +144,8 @@ def test_template_reads_as_the_old_function(name):
 
 
 def test_shipped_model_card_is_frozen():
-    """The shipped model's card, as the old function wrote it before the template existed."""
-    frozen = (DATA / "model_card_default_model.md").read_bytes().decode("utf-8")
+    """The shipped imdb model's card, as the old function wrote it before the template existed."""
+    frozen = (DATA / "model_card_imdb.md").read_bytes().decode("utf-8")
     assert model_card(*shipped()) == frozen
 
 
@@ -160,3 +161,17 @@ def test_tiny_bundle_card(tiny_bundle):
     assert "## Invariance to protected attributes" in card and "| religion | 600 |" in card
     assert card.replace(card[card.index("## Invariance"):card.index("## Limits")], "") == model_card(meta, before)
     assert "| val |" in card and "synthetic" in card
+
+
+def test_a_mixture_card_states_each_dataset_test_accuracy():
+    """Issue 30: a card states its per-dataset test accuracy; a mixture's metrics.json has it in
+    test_by_source (training/finish.py), which the card lists under the overall table."""
+    by_source = {"imdb": {**VAL, "n": 25000, "accuracy": 0.88123, "f1_macro": 0.881},
+                 "sst2": {**VAL, "n": 1821, "accuracy": 0.84567, "f1_macro": 0.8456}}
+    meta, metrics = variant({"data.source": "imdb+sst2"}, {"test_by_source": by_source})
+    card = model_card(meta, metrics)
+    assert "- Data: `imdb+sst2`" in card
+    assert ("\nTest accuracy by dataset:\n\n| dataset | n | accuracy | macro F1 |\n|---|---|---|---|\n"
+            "| imdb | 25,000 | 0.8812 | 0.8810 |\n| sst2 | 1,821 | 0.8457 | 0.8456 |\n\n## Limits\n") in card
+    assert card.replace(card[card.index("\nTest accuracy by dataset"):card.index("\n## Limits")], "") \
+        == old_model_card(meta, metrics)  # and nothing else changes

@@ -15,7 +15,8 @@ from sentiment_lab.text.tokenizer import pad_batch
 
 pytest.importorskip("onnxruntime")
 
-from sentiment_lab.inference.classifier import SentimentClassifier, default_bundle  # noqa: E402
+from sentiment_lab.inference.classifier import SentimentClassifier  # noqa: E402
+from sentiment_lab.inference.shipped import shipped_bundle  # noqa: E402
 from sentiment_lab.exceptions import BundleError  # noqa: E402
 from sentiment_lab.inference.onnx_export import PaddedGraph, export_onnx  # noqa: E402
 
@@ -152,15 +153,15 @@ def test_cli_export(bundle_copy, tmp_path):
 
 
 def test_shipped_model_exports_equal(tmp_path):
-    """The shipped BiLSTM (20k vocab, max pooling), exported as a new bundle: equal to PyTorch
-    on real-length text, and `auto` picks onnx for it."""
+    """The shipped imdb BiLSTM (20k vocab, max pooling), exported as a new bundle: equal to
+    PyTorch on real-length text, and `auto` picks onnx for it."""
     out = tmp_path / "shipped_onnx"
-    result = export_onnx(None, out)
-    assert result["fp32"]["max_abs_diff"] < 1e-4 and not (default_bundle() / "model.onnx").exists()
+    result = export_onnx("imdb", out)
+    assert result["fp32"]["max_abs_diff"] < 1e-4 and not (shipped_bundle("imdb") / "model.onnx").exists()
     review = ("I went in expecting very little , and this film surprised me . The acting is superb , the plot "
               "moves quickly , and the ending is earned . " * 12)
     texts = [review, "This movie is absolutely fantastic and amazing", "This was a terrible, boring waste of time"]
-    ref = SentimentClassifier.from_pretrained().predict_proba(texts)
+    ref = SentimentClassifier.from_pretrained("imdb").predict_proba(texts)
     clf = SentimentClassifier.from_pretrained(out, backend="auto")
     assert clf.backend == "onnx"
     np.testing.assert_allclose(clf.predict_proba(texts), ref, atol=1e-5)
@@ -169,8 +170,8 @@ def test_shipped_model_exports_equal(tmp_path):
 def test_the_shipped_model_without_export_names_a_command_that_works():
     from sentiment_lab.inference.onnx_backend import load_onnx
 
-    with pytest.raises(BundleError, match=r"run: sentiment-lab export --format onnx --quantize int8 -o DIR, then use -m DIR"):
-        load_onnx(default_bundle(), "int8")
+    with pytest.raises(BundleError, match=r"run: sentiment-lab export -m imdb --format onnx --quantize int8 -o DIR, then use -m DIR"):
+        load_onnx(shipped_bundle("imdb"), "int8")
 
 
 def test_save_pretrained_keeps_the_exports(bundle_copy, tmp_path):

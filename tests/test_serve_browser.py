@@ -253,3 +253,45 @@ def test_oversize_bodies_are_refused_without_being_read(server):
     grown = rss_kib(proc.pid) - before
     assert grown < 12 * 1024, f"server memory grew by {grown} KiB"
     assert httpx.get(f"{base}/readyz").status_code == 200
+
+
+@needs_chromium
+def test_the_model_switch_says_who_answered_and_what_language_it_reads(server, browser, tiny_bundle):
+    """Issue 30: the page shows which model answered and lets the user switch to any shipped
+    model; its French interface says which language the active model reads."""
+    from sentiment_lab.inference import shipped
+
+    base, _ = server
+    ctx, page, errors = open_page(browser, base, 1200, 900, "fr-FR")
+    options = page.eval_on_selector_all("#model-select option", "els => els.map(e => e.value)")
+    assert options == [tiny_bundle.name, *shipped.available()]
+    assert page.input_value("#model-select") == tiny_bundle.name
+    assert page.inner_text("#model-reads") == "Ce modèle lit l’anglais."
+    assert page.inner_text('label[for="text"]') == "Critique (le modèle lit l’anglais)"
+    analyse(page, TEXT)
+    assert page.inner_text("#answered-by") == tiny_bundle.name
+    page.select_option("#model-select", "imdb")
+    page.wait_for_function("document.getElementById('model-info').textContent.includes('imdb')")
+    analyse(page, "What a wonderful, moving film")
+    assert page.inner_text("#answered-by") == "imdb"
+    imdb = SentimentClassifier.from_pretrained("imdb", backend="numpy")
+    assert page.get_attribute("#label", "data-label") == imdb("What a wonderful, moving film")["label"]
+    assert errors == []
+    ctx.close()
+    # a model that reads French (config text.language = "fr"): the page says so, in both interfaces
+    ctx, page, errors = open_page(browser, base, 1200, 900, "fr-FR")
+
+    def french(route):
+        body = route.fetch().json()
+        body["models"][0]["language"] = "fr"
+        route.fulfill(json=body)
+
+    page.route("**/v1/models", french)
+    page.reload()
+    page.wait_for_function("document.getElementById('model-reads').textContent.length > 0")
+    assert page.inner_text("#model-reads") == "Ce modèle lit le français."
+    page.click("#lang-toggle")
+    assert page.inner_text("#model-reads") == "This model reads French."
+    assert page.inner_text('label[for="text"]') == "Review (the model reads French)"
+    assert errors == []
+    ctx.close()

@@ -24,7 +24,7 @@ from sentiment_lab.text import tokenizer as tk
 from sentiment_lab.text.tokenizer import (STOPWORDS, UNK_ID, TextEncoder, _normalizer, clip_flat, legacy_word_splitter,
                                           word_splitter)
 
-SHIPPED = resources.files("sentiment_lab") / "default_model" / "tokenizer.json"
+SHIPPED = resources.files("sentiment_lab") / "shipped" / "imdb" / "tokenizer.json"
 SIDES = ("head", "tail", "head+tail")
 
 

@@ -3,7 +3,7 @@
 Start here:
 
     from sentiment_lab import SentimentClassifier, load_config
-    clf = SentimentClassifier.from_pretrained()          # the shipped model; or "runs/x/bundle"
+    clf = SentimentClassifier.from_pretrained()          # the default shipped model; or "imdb", "runs/x/bundle"
     clf("What a great film")                             # {"label": "positive", "score": ...}
     clf.predict_proba(["great", "awful"])                # (N, 2): P(negative), P(positive)
 

@@ -20,7 +20,8 @@ import numpy as np
 import torch
 
 from sentiment_lab.text.batching import predict_logits
-from sentiment_lab.inference.classifier import SentimentClassifier, default_bundle
+from sentiment_lab.inference.classifier import SentimentClassifier
+from sentiment_lab.inference.shipped import shipped_bundle
 from sentiment_lab.data import load_imdb
 from sentiment_lab.analysis.metrics import compute_metrics
 from sentiment_lab.text.token_cache import encode_with_lengths
@@ -28,7 +29,7 @@ from sentiment_lab.training.finish import write_predictions as _write_prediction
 
 
 def main(data: str, run: Path) -> None:
-    src = default_bundle()
+    src = shipped_bundle("imdb")
     shutil.rmtree(run, ignore_errors=True)
     run.mkdir(parents=True)
     shutil.copytree(src, run / "bundle")

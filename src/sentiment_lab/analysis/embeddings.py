@@ -58,14 +58,14 @@ class EmbeddingReport:
 
 
 def load_embedding(bundle: str | Path | None = None) -> EmbeddingTable:
-    """The embedding matrix and id -> word list of a bundle (None: the shipped model)."""
+    """The embedding matrix and id -> word list of a bundle (a shipped name, a folder, None: the
+    default shipped model)."""
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
-    from sentiment_lab.inference.bundle import load_parts
-    from sentiment_lab.inference.bundle import default_bundle
+    from sentiment_lab.inference.bundle import load_parts, resolve_model
 
-    directory = Path(bundle) if bundle is not None else default_bundle()
+    directory = resolve_model(bundle)  # a shipped name, a folder, None: the default shipped model
     _, encoder, _ = load_parts(directory)  # verifies checksums
     try:
         matrix = load_file(str(directory / "model.safetensors"))["embedding.weight"].astype(np.float32)

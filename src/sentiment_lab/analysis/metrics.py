@@ -1,6 +1,7 @@
 """Metrics from scikit-learn, computed once here for every command that reports them."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -48,8 +49,9 @@ def metrics_by_source(sources: Sequence[str | None], y_true: np.ndarray, p_pos: 
     return out
 
 
-def evaluate_bundle(bundle: str | None, records: list, batch_size: int = 0) -> tuple[dict[str, Any], np.ndarray]:
-    """Metrics of a bundle (None = the shipped model) on labelled records, and P(positive)."""
+def evaluate_bundle(bundle: "str | Path | None", records: list, batch_size: int = 0) -> tuple[dict[str, Any], np.ndarray]:
+    """Metrics of a model (a shipped name, a bundle folder, None = the default shipped model)
+    on labelled records, and P(positive)."""
     from sentiment_lab.inference.classifier import SentimentClassifier
 
     clf = SentimentClassifier.from_pretrained(bundle)

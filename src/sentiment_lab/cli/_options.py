@@ -1,7 +1,9 @@
 """The options the commands share, declared once (spaCy's `Arg`/`Opt` aliases): the same thing has
 the same name, short form, default and help text in every command.
 
-    -m, --model BUNDLE    the model a command uses (a bundle; for the baselines, their DIRECTORY)
+    -m, --model MODEL     the model a command uses: a shipped name (imdb, general) or a bundle
+                          folder (./imdb for a folder named like a shipped model); for the
+                          baselines, their DIRECTORY
     -o, --output PATH     every file or folder a command writes
     -n, --examples N      how many examples (predictions, mistakes, failures) a command shows
     --llm-model NAME      an LLM's name at the provider (never a bundle)
@@ -15,7 +17,7 @@ Earlier spellings stay accepted, hidden from --help (OLD_NAMES): a command decla
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional, TypeVar
+from typing import Any, Optional, TypeVar, Union
 
 import typer
 
@@ -41,14 +43,15 @@ OLD_NAMES: dict[tuple[str, ...], tuple[str, ...]] = {
     LABEL_COLUMN: (),
 }
 
-MODEL_HELP = "Model bundle (default: the shipped model)."
+MODEL_HELP = "A shipped model (imdb, general) or a bundle folder (default: the default shipped model)."
 LLM_MODEL_HELP = "LLM name (Mistral: mistral-small-latest)."
 LABEL_VALUES = "0/1, pos/neg, positive/negative, true/false, or star ratings"
 
 
-def model_option(help: str = MODEL_HELP, metavar: str = "BUNDLE") -> Any:
-    """`-m/--model BUNDLE`, the same in every command that uses a model. Commands that also take
-    the model as a positional argument resolve the two with `pick_model`."""
+def model_option(help: str = MODEL_HELP, metavar: str = "MODEL") -> Any:
+    """`-m/--model MODEL`, the same in every command that uses a model. Commands take it as a str
+    (a Path would turn "./imdb" into "imdb", a shipped name) and resolve it, and a positional
+    model if they take one, with `pick_model`."""
     return typer.Option(None, *MODEL, metavar=metavar, help=help, show_default=False)
 
 
@@ -102,10 +105,17 @@ def renamed(value: T, old_value: Optional[T], name: str, old: str, default: Any 
     return old_value
 
 
-def pick_model(positional: Optional[Path], option: Optional[Path], old: Optional[Path] = None) -> Optional[Path]:
-    """The model given positionally or with -m (or the old --bundle): one of them, or both if
-    they name the same folder."""
+ModelRef = Optional[Union[str, Path]]
+
+
+def pick_model(positional: ModelRef, option: ModelRef, old: ModelRef = None) -> Optional[Path]:
+    """The folder of the model given positionally or with -m (or the old --bundle): one of
+    them, or both if they name the same folder; a shipped name (a str such as "imdb") is
+    resolved to its folder (inference/shipped.py), None stays None (the command's default)."""
+    from sentiment_lab.inference.shipped import resolve_model
+
     option = renamed(option, old, "--model", "--bundle")
-    if positional is not None and option is not None and Path(positional).resolve() != Path(option).resolve():
+    found = [resolve_model(ref) for ref in (option, positional) if ref is not None]
+    if len(found) == 2 and found[0].resolve() != found[1].resolve():
         raise InputError(f"two models given: {positional} and -m {option}; give one")
-    return option if option is not None else positional
+    return found[0] if found else None

@@ -18,9 +18,9 @@ from sentiment_lab.cli.common import console, user_errors
 @app.command(rich_help_panel=panel("challenge"))
 @user_errors
 def challenge(
-    bundle: Optional[Path] = typer.Argument(None, help="Model bundle (default: the shipped model; or -m BUNDLE)."),
-    model: Optional[Path] = model_option(),
-    old_bundle: Optional[Path] = old_name("--bundle"),
+    bundle: Optional[str] = typer.Argument(None, metavar="[MODEL]", help="A shipped model (imdb, general) or a bundle folder (default: the default shipped model; or -m MODEL)."),
+    model: Optional[str] = model_option(),
+    old_bundle: Optional[str] = old_name("--bundle"),
     suite: Optional[str] = typer.Option(None, "--suite", show_default=False,
                                         help="en, fr, or your own JSONL suite (text, label, group[, pair]) "
                                              "(default: the model's language, else en)."),

@@ -37,9 +37,9 @@ def data_plots(
     text_column: str = text_column_option(),
     label_column: str = label_column_option(),
     rating_threshold: Optional[float] = typer.Option(None, help="Star ratings >= this are positive."),
-    model: Optional[Path] = model_option("Bundle whose tokenizer counts the tokens and whose MAX_LEN and "
+    model: Optional[str] = model_option("Bundle whose tokenizer counts the tokens and whose MAX_LEN and "
                                          "vocabulary are marked (default: the shipped model)."),
-    old_bundle: Optional[Path] = old_name("--bundle"),
+    old_bundle: Optional[str] = old_name("--bundle"),
     max_len: Optional[int] = typer.Option(None, "--max-len", help="MAX_LEN to mark (default: the bundle's)."),
     unit: str = typer.Option("tokens", help="Length unit: tokens (the bundle's tokenizer) | words (whitespace)."),
     limit: Optional[int] = typer.Option(None, help="Use a seeded, stratified subset of N train and N test reviews."),
@@ -51,8 +51,7 @@ def data_plots(
     vocabulary coverage curve (notebook's 5,000 words and the model's size marked), as PNG and
     SVG, plus data_summary.json."""
     from sentiment_lab.fileio import write_json
-    from sentiment_lab.inference.bundle import load_parts
-    from sentiment_lab.inference.bundle import default_bundle
+    from sentiment_lab.inference.bundle import load_parts, resolve_model
     from sentiment_lab.data import split_train_val, subsample
     from sentiment_lab.analysis.data_plots import data_plots as make_plots
 
@@ -61,7 +60,7 @@ def data_plots(
     if max_len is not None and max_len < 1:
         raise ConfigError(f"--max-len must be a positive number of tokens, got {max_len}")
     bundle = pick_model(None, model, old_bundle)
-    cfg, encoder, meta = load_parts(bundle or default_bundle())
+    cfg, encoder, meta = load_parts(resolve_model(bundle))
     train, test = _load(data, test_data, text_column, label_column, rating_threshold)
     train, test = subsample(train, limit, cfg.train.seed), subsample(test, limit, cfg.train.seed)
     train, val = split_train_val(train, cfg.data.val_fraction, cfg.train.seed)  # the split `train` would make

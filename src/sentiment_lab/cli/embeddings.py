@@ -18,9 +18,9 @@ from sentiment_lab.exceptions import ConfigError
 @app.command(rich_help_panel=panel("embeddings"))
 @user_errors
 def embeddings(
-    bundle: Optional[Path] = typer.Argument(None, help="Model bundle (default: the shipped model; or -m BUNDLE)."),
-    model: Optional[Path] = model_option(),
-    old_bundle: Optional[Path] = old_name("--bundle"),
+    bundle: Optional[str] = typer.Argument(None, metavar="[MODEL]", help="A shipped model (imdb, general) or a bundle folder (default: the default shipped model; or -m MODEL)."),
+    model: Optional[str] = model_option(),
+    old_bundle: Optional[str] = old_name("--bundle"),
     words: Optional[str] = typer.Option(None, "--words", "-w", help="Words to show: good,great,bad or groups as "
                                         "'positive:good,great;negative:bad,awful' (default: the notebook's four "
                                         "groups of 10 words)."),

@@ -35,11 +35,11 @@ def _run_records(run_dir: Path, data: Optional[str], text_column: str, label_col
 @app.command(rich_help_panel=panel("errors"))
 @user_errors
 def errors(
-    path: Optional[Path] = typer.Argument(None, help="A model bundle, or a run directory from `train` (its "
+    path: Optional[str] = typer.Argument(None, help="A shipped model, a model bundle, or a run directory from `train` (its "
                                           "test_predictions.csv is reused) (default: the shipped model; or -m)."),
-    model: Optional[Path] = model_option("A model bundle, or a run directory from `train` (its test_predictions.csv "
+    model: Optional[str] = model_option("A shipped model, a model bundle, or a run directory from `train` (its test_predictions.csv "
                                          "is reused) (default: the shipped model)."),
-    old_bundle: Optional[Path] = old_name("--bundle"),
+    old_bundle: Optional[str] = old_name("--bundle"),
     data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder or a labelled table "
                                        "(default: cached IMDB; for a run directory, the data it was tested on)."),
     text_column: str = text_column_option(),

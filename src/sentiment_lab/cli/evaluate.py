@@ -85,9 +85,9 @@ def metrics_tables(m: dict) -> list[Table]:
 @app.command(rich_help_panel=panel("evaluate"))
 @user_errors
 def evaluate(
-    bundle: Optional[Path] = typer.Argument(None, help="Model bundle (default: the shipped model; or -m BUNDLE)."),
-    model: Optional[Path] = model_option(),
-    old_bundle: Optional[Path] = old_name("--bundle"),
+    bundle: Optional[str] = typer.Argument(None, metavar="[MODEL]", help="A shipped model (imdb, general) or a bundle folder (default: the default shipped model; or -m MODEL)."),
+    model: Optional[str] = model_option(),
+    old_bundle: Optional[str] = old_name("--bundle"),
     data: Optional[str] = typer.Option(None, "--data", help="aclImdb archive/folder, a labelled table, or named datasets "
                                        "(sst2, imdb+sst2+amazon-blitzer: figures per dataset and pooled). Default: cached IMDB."),
     split: str = typer.Option("test", help="Split to evaluate on: test | train."),
@@ -102,8 +102,7 @@ def evaluate(
 ) -> None:
     """Accuracy, loss, precision/recall/F1, ROC-AUC, confusion matrix, classification report."""
     from sentiment_lab.fileio import check_target, write_json
-    from sentiment_lab.inference.bundle import read_meta
-    from sentiment_lab.inference.bundle import default_bundle
+    from sentiment_lab.inference.bundle import read_meta, resolve_model
     from sentiment_lab.exceptions import ConfigError
     from sentiment_lab.analysis.metrics import evaluate_bundle
 
@@ -112,14 +111,14 @@ def evaluate(
         check_target(output, parent=False)  # a folder named like the output fails before the work
     if split not in ("test", "train"):
         raise ConfigError(f"--split must be test or train, got {split!r}")
-    trained = read_meta(bundle or default_bundle())["config"]["data"]  # a wrong path fails now, before any download
+    trained = read_meta(resolve_model(bundle))["config"]["data"]  # a wrong path fails now, before any download
     if data is not None and data.lower().endswith(TABLES):  # a test file like the training one: its columns
         text_column = text_column or trained.get("text_column", "text")
         label_column = label_column or trained.get("label_column", "label")
         if rating_threshold is None and label_column == trained.get("label_column"):
             rating_threshold = trained.get("rating_threshold")
     records = load_records(data, split, text_column or "text", label_column or "label", rating_threshold, limit)
-    m, p = evaluate_bundle(str(bundle) if bundle else None, records)
+    m, p = evaluate_bundle(bundle, records)
     if named(data):
         m = add_by_source(m, records, p)
     for table in metrics_tables(m) + ([by_source_table(m)] if "by_source" in m else []):

@@ -1,4 +1,4 @@
-"""`sentiment-lab explain [BUNDLE] TEXT`: why the model said what it said about one text."""
+"""`sentiment-lab explain [MODEL] TEXT`: why the model said what it said about one text."""
 from __future__ import annotations
 
 import json
@@ -13,18 +13,20 @@ from sentiment_lab.cli._options import model_option, old_name, output_option, pi
 from sentiment_lab.cli.app import app, panel
 from sentiment_lab.cli.common import console, err_console, user_errors
 from sentiment_lab.exceptions import InputError
+from sentiment_lab.inference.shipped import is_shipped_name
 
 
 def _split_args(args: list[str], model: Optional[Path] = None) -> tuple[Path | None, str]:
-    """[BUNDLE] TEXT: one argument is the text (the -m model, else the shipped one), two are
-    bundle and text."""
+    """[MODEL] TEXT: one argument is the text (the -m model, else the default shipped one), two
+    are model (a shipped name or a bundle folder) and text."""
     if len(args) == 1:
         return model, args[0]
     if len(args) == 2:
-        if not Path(args[0]).is_dir():
-            raise InputError(f"model bundle not found: {args[0]} (to explain a text of several words, quote it)")
-        return pick_model(Path(args[0]), model), args[1]
-    raise InputError(f"expected [BUNDLE] TEXT, got {len(args)} arguments (quote the text)")
+        if not (is_shipped_name(args[0]) or Path(args[0]).is_dir()):
+            raise InputError(f"model not found: {args[0]} (a shipped name or a bundle folder; "
+                             "to explain a text of several words, quote it)")
+        return pick_model(args[0], model), args[1]
+    raise InputError(f"expected [MODEL] TEXT, got {len(args)} arguments (quote the text)")
 
 
 def default_out_dir(text: str) -> Path:
@@ -38,11 +40,11 @@ def default_out_dir(text: str) -> Path:
 @app.command(rich_help_panel=panel("explain"))
 @user_errors
 def explain(
-    args: List[str] = typer.Argument(..., metavar="[BUNDLE] TEXT",
-                                     help="Optional model bundle (default: the shipped model; or -m BUNDLE), then the "
+    args: List[str] = typer.Argument(..., metavar="[MODEL] TEXT",
+                                     help="Optional model: a shipped name (imdb, general) or a bundle folder (default: the default shipped model; or -m MODEL), then the "
                                           "text (quoted)."),
-    model: Optional[Path] = model_option(),
-    old_bundle: Optional[Path] = old_name("--bundle"),
+    model: Optional[str] = model_option(),
+    old_bundle: Optional[str] = old_name("--bundle"),
     output: Optional[Path] = output_option(help="Where explain.html and explain.png go (default: runs/explain/ and "
                                                  "the text's first words, e.g. runs/explain/the_acting_was_not_good)."),
     old_out_dir: Optional[Path] = old_name("--out-dir"),

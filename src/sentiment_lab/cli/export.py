@@ -17,9 +17,9 @@ from sentiment_lab.exceptions import InputError
 @app.command(rich_help_panel=panel("export"))
 @user_errors
 def export(
-    bundle: Optional[Path] = typer.Argument(None, help="Model bundle (default: the shipped model, needs -o; or -m BUNDLE)."),
-    model: Optional[Path] = model_option("Model bundle (default: the shipped model, needs -o)."),
-    old_bundle: Optional[Path] = old_name("--bundle"),
+    bundle: Optional[str] = typer.Argument(None, metavar="[MODEL]", help="A shipped model (imdb, general) or a bundle folder (default: the default shipped model, needs -o; or -m MODEL)."),
+    model: Optional[str] = model_option("A shipped model (imdb, general) or a bundle folder (default: the default shipped model, needs -o)."),
+    old_bundle: Optional[str] = old_name("--bundle"),
     format: str = typer.Option("onnx", "--format", "-f", help="Export format (onnx)."),
     output: Optional[Path] = output_option(
         help="FILE.onnx: standalone file(s), bundle untouched. DIR: a new bundle (copy + ONNX). "

@@ -84,8 +84,8 @@ def interactive(clf) -> None:
 @user_errors
 def predict(
     texts: Optional[list[str]] = typer.Argument(None, help="One or more texts to classify."),
-    model: Optional[Path] = model_option(),
-    old_bundle: Optional[Path] = old_name("--bundle"),
+    model: Optional[str] = model_option(),
+    old_bundle: Optional[str] = old_name("--bundle"),
     input: Optional[Path] = typer.Option(None, "--input", "-i", help="File of texts: .txt (one per line), CSV, TSV, JSONL or Parquet."),
     output: Optional[Path] = output_option(help="Write predictions (.csv, .tsv, .jsonl, .parquet)."),
     text_column: str = text_column_option(),

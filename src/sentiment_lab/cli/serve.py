@@ -34,9 +34,9 @@ def check_port(host: str, port: int) -> None:
 @app.command(rich_help_panel=panel("serve"))
 @user_errors
 def serve(
-    bundle: Optional[Path] = typer.Argument(None, help="Model bundle (default: the shipped model; or -m BUNDLE)."),
-    model: Optional[Path] = model_option(),
-    old_bundle: Optional[Path] = old_name("--bundle"),
+    bundle: Optional[str] = typer.Argument(None, metavar="[MODEL]", help="A shipped model (imdb, general) or a bundle folder (default: the default shipped model; or -m MODEL)."),
+    model: Optional[str] = model_option(),
+    old_bundle: Optional[str] = old_name("--bundle"),
     host: str = typer.Option("127.0.0.1", help="Address to listen on. The API has no authentication: "
                              "only use 0.0.0.0 behind a proxy you trust."),
     port: int = typer.Option(8000, min=0, max=65535, help="TCP port."),
@@ -59,8 +59,7 @@ def serve(
     """Serve predictions and explanations: REST API under /v1 (docs at /docs) and a web page at /."""
     import uvicorn
 
-    from sentiment_lab.inference.bundle import read_meta
-    from sentiment_lab.inference.bundle import default_bundle
+    from sentiment_lab.inference.bundle import read_meta, resolve_model
     from sentiment_lab.serve import create_app
     from sentiment_lab.serve.hosts import LOCAL_HOSTS
     from sentiment_lab.serve.engine import SERVE_BACKENDS
@@ -68,7 +67,7 @@ def serve(
     bundle = pick_model(bundle, model, old_bundle)
     if backend not in SERVE_BACKENDS:
         raise SentimentLabError(f"--backend must be one of {', '.join(SERVE_BACKENDS)}, not {backend!r}")
-    path = bundle if bundle is not None else default_bundle()
+    path = resolve_model(bundle)
     read_meta(path)  # a missing or altered bundle: one line, now, not a traceback from the lifespan
     if backend == "onnx":
         from sentiment_lab.inference.onnx_backend import exported_file, onnxruntime_available

@@ -20,7 +20,6 @@ import functools
 import json
 import shutil
 import tempfile
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +31,7 @@ from sentiment_lab.config import Config
 from sentiment_lab.exceptions import BundleError, SentimentLabError
 from sentiment_lab.inference.integrity import Layout, file_sha256, seal, verify
 from sentiment_lab.inference.postprocess import LABELS
+from sentiment_lab.inference.shipped import default_bundle, resolve_model  # noqa: F401  (the names callers import from here)
 from sentiment_lab.text.tokenizer import TextEncoder
 
 if TYPE_CHECKING:  # torch is imported lazily: the NumPy runtime loads bundles without it
@@ -42,11 +42,6 @@ CHECKED = ("tokenizer.json", "model.safetensors", "metrics.json", "history.json"
 ONNX_EXPORTS = ("model.onnx", "model.int8.onnx")  # onnx_backend.ONNX_FILES, written by onnx_export
 #: what a bundle's config.json must list; the ONNX exports and their "onnx" section come after sealing
 LAYOUT = Layout("bundle", "config.json", required=CHECKED, optional=ONNX_EXPORTS, unsealed=("onnx",))
-
-
-def default_bundle() -> Path:
-    """The model shipped inside the package (trained by `sentiment-lab train` on IMDB)."""
-    return Path(str(resources.files("sentiment_lab").joinpath("default_model")))
 
 
 _sha256 = file_sha256  # the name onnx_export and older callers import

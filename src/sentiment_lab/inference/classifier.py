@@ -1,6 +1,6 @@
 """SentimentClassifier: the one object every command predicts through.
 
-    clf = SentimentClassifier.from_pretrained("runs/seed/bundle")   # or () for the shipped model
+    clf = SentimentClassifier.from_pretrained("runs/seed/bundle")   # or "imdb", or () for the default shipped model
     clf("What a great film")        -> {"label": "positive", "score": 0.97}
     clf(["great", "awful"])         -> [{...}, {...}]
     clf.predict_proba(texts)        -> array (N, 2): P(negative), P(positive)
@@ -28,7 +28,8 @@ import numpy as np
 from sentiment_lab.exceptions import ConfigError
 from sentiment_lab.inference import backends
 from sentiment_lab.inference.backends import BACKENDS, Backend
-from sentiment_lab.inference.bundle import copy_bundle, default_bundle
+from sentiment_lab.inference.bundle import copy_bundle
+from sentiment_lab.inference.shipped import default_bundle, resolve_model
 from sentiment_lab.inference.mixin import ClassifierMixin
 from sentiment_lab.text.language import language_note
 from sentiment_lab.text.tokenizer import check_text, check_texts
@@ -55,10 +56,12 @@ class SentimentClassifier(ClassifierMixin):
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu",
                         backend: "Backend | str" = "torch") -> "SentimentClassifier":
-        """Load a bundle (a `bundle/` folder from `train`, or None for the shipped model); its
-        checksums are verified first. `device` applies to the torch backend."""
+        """Load a bundle: a shipped model by name ("imdb", "general"), a folder (a `bundle/` from
+        `train`; write "./imdb" for a folder named like a shipped model, or pass a Path), or None
+        for the default shipped model (inference/shipped.py). Its checksums are verified first.
+        `device` applies to the torch backend."""
         backends.parse_backend(backend)
-        path = Path(path) if path is not None else default_bundle()
+        path = resolve_model(path)
         resolved = backends.resolve(backend, path, device)
         model, encoder, cfg, meta = backends.load(path, resolved)
         clf = cls(model, encoder, cfg, meta, backend=resolved)

@@ -79,12 +79,13 @@ def load_onnx(directory: str | Path, variant: str = "fp32") -> tuple[OnnxRNN, An
     cfg, encoder, meta = load_parts(directory)
     path = exported_file(directory, meta, variant)
     if path is None:
-        from sentiment_lab.inference.bundle import default_bundle
+        from sentiment_lab.inference.shipped import shipped_name
 
         flag = " --quantize int8" if variant == "int8" else ""
-        if Path(directory).resolve() == default_bundle().resolve():  # package data: exported as a copy
-            raise BundleError(f"the shipped model has no {ONNX_FILES[variant]}; run: sentiment-lab export "
-                              f"--format onnx{flag} -o DIR, then use -m DIR")
+        name = shipped_name(directory)
+        if name is not None:  # package data: exported as a copy
+            raise BundleError(f"the shipped model {name} has no {ONNX_FILES[variant]}; run: sentiment-lab export "
+                              f"-m {name} --format onnx{flag} -o DIR, then use -m DIR")
         raise BundleError(f"bundle {directory} has no current {ONNX_FILES[variant]}; "
                           f"run: sentiment-lab export {directory} --format onnx{flag}")
     return OnnxRNN(path), encoder, cfg, meta

@@ -156,13 +156,13 @@ def export_onnx(bundle: str | Path | None = None, output: str | Path | None = No
     if not onnxruntime_available():
         raise SentimentLabError("ONNX export needs onnx and onnxruntime: pip install 'sentiment-lab[onnx]'")
     from sentiment_lab.inference.bundle import load_pretrained
-    from sentiment_lab.inference.bundle import default_bundle
+    from sentiment_lab.inference.shipped import resolve_model, shipped_name
 
     if quantize not in (None, "int8"):
         raise SentimentLabError(f"--quantize must be int8, not {quantize!r}")
-    directory = Path(bundle) if bundle is not None else default_bundle()
+    directory = resolve_model(bundle)  # a shipped name, a folder, None: the default shipped model
     out = Path(output) if output is not None else None
-    if out is None and directory.resolve() == default_bundle().resolve():
+    if out is None and shipped_name(directory) is not None:
         raise SentimentLabError("the shipped model is package data: export a copy with -o DIR (a new bundle) "
                                 "or -o FILE.onnx")
     if out is not None and out.suffix.lower() != ".onnx" and out.exists():

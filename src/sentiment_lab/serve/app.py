@@ -28,19 +28,22 @@ from sentiment_lab.serve import schemas
 from sentiment_lab.serve.batcher import MicroBatcher
 from sentiment_lab.serve.hosts import LOCAL_HOSTS, HostGuard
 from sentiment_lab.serve.limits import BodyLimit
-from sentiment_lab.serve.engine import Engine, SMALL_BATCH, default_threads
+from sentiment_lab.serve.engine import Engines, SMALL_BATCH, default_threads
 from sentiment_lab.serve.routes import ServeState, router
 from sentiment_lab.serve.chat_routes import ChatSettings, chat_router
 
 STATIC = Path(str(resources.files("sentiment_lab").joinpath("serve", "static")))
 
-DESCRIPTION = """Sentiment of English movie reviews with a recurrent network (sentiment-lab).
+DESCRIPTION = """Sentiment of reviews with a recurrent network (sentiment-lab).
 
 - `POST /v1/predict`: one text or a list (up to 256) -> label, score, P(positive), unknown words.
   Concurrent one-text requests are micro-batched into one forward pass.
 - `POST /v1/explain`: token attributions and the running prediction of one text.
 - `POST /v1/predict/file`: every row of an uploaded table (up to 10 MB).
-- `GET /v1/model`: the model card, metrics and configuration.
+- `GET /v1/models`: the models this server answers with (the one it started with and the shipped
+  ones); predict and explain take an optional `model` (a name from this list), and every answer
+  says which model answered.
+- `GET /v1/model`: the model card, metrics and configuration (`?model=NAME` for another one).
 - `POST /v1/chat`: one turn with the configured LLM, streamed as server-sent events, each message
   scored by the model (404 unless the server was started with an LLM: `serve --chat`).
 
@@ -66,10 +69,11 @@ def _set_threads(n: int) -> Any:
 def create_app(bundle: str | Path | None = None, *, backend: str = "auto", threads: int | None = None,
                max_batch: int = 64, max_wait_ms: float = 2.0, small_batch: int = SMALL_BATCH,
                allowed_hosts: Sequence[str] = LOCAL_HOSTS, chat: ChatSettings | None = None) -> FastAPI:
-    """A FastAPI app serving `bundle` (default: the shipped model). Nothing is loaded until
-    the app starts; `threads` = compute threads (default: all cores but one); `allowed_hosts`:
-    the host names it answers for (hosts.HostGuard; "*" for any, behind a proxy that checks);
-    `chat`: the LLM behind /v1/chat and the page's Chat tab (None: off, 404)."""
+    """A FastAPI app serving `bundle` (a shipped name, a folder; default: the default shipped
+    model) and, on request, the other shipped models. Nothing is loaded until the app starts;
+    `threads` = compute threads (default: all cores but one); `allowed_hosts`: the host names it
+    answers for (hosts.HostGuard; "*" for any, behind a proxy that checks); `chat`: the LLM behind
+    /v1/chat and the page's Chat tab (None: off, 404)."""
     threads = threads or default_threads()
     settings = {"backend": backend, "threads": threads, "max_batch": max_batch, "max_wait_ms": max_wait_ms,
                 "small_batch": small_batch if backend == "auto" else 0}
@@ -77,9 +81,11 @@ def create_app(bundle: str | Path | None = None, *, backend: str = "auto", threa
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         restore = _set_threads(threads)
-        engine = await asyncio.to_thread(Engine, bundle, backend, small_batch)
+        engines = await asyncio.to_thread(Engines, bundle, backend, small_batch)
+        engine = engines.get()
         settings["backends"] = {"small_batches": engine.small.backend, "large_batches": engine.large.backend}
-        batcher = MicroBatcher(engine.predict, max_batch=max_batch, max_wait_ms=max_wait_ms)
+        # one queue for single texts of every model: (model name, text) pairs, one forward pass per model
+        batcher = MicroBatcher(engines.predict_items, max_batch=max_batch, max_wait_ms=max_wait_ms)
         explain_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="explain")
         await batcher.start()
         # The model, torch and the app are long-lived: move them out of the garbage
@@ -87,7 +93,7 @@ def create_app(bundle: str | Path | None = None, *, backend: str = "auto", threa
         # loop's time under load went to gc before this).
         gc.collect()
         gc.freeze()
-        app.state.serve = ServeState(engine=engine, batcher=batcher, explain_executor=explain_pool,
+        app.state.serve = ServeState(engine=engine, engines=engines, batcher=batcher, explain_executor=explain_pool,
                                      settings=settings, ready=True)
         try:
             yield

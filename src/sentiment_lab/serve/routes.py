@@ -20,7 +20,7 @@ from fastapi.responses import Response
 from sentiment_lab.exceptions import SentimentLabError
 from sentiment_lab.serve import schemas as s
 from sentiment_lab.serve.batcher import MicroBatcher, Overloaded
-from sentiment_lab.serve.engine import Engine
+from sentiment_lab.serve.engine import Engine, Engines, UnknownModel
 from sentiment_lab.serve.limits import RETRY_AFTER_S
 from sentiment_lab.serve.uploads import UploadError, predictions_csv, read_upload
 
@@ -44,7 +44,8 @@ EXPLAIN_NICE = 10
 class ServeState:
     """What the lifespan builds and the routes use (app.state.serve)."""
 
-    engine: Engine
+    engine: Engine  # the served (default) model's
+    engines: Engines  # every model this server answers with, by name
     batcher: MicroBatcher
     explain_executor: ThreadPoolExecutor
     settings: dict[str, Any]
@@ -95,6 +96,22 @@ async def readyz(request: Request):
     return {"status": "ready"}
 
 
+def model_name(state: ServeState, requested: str | None) -> str:
+    """The model a request names (None: the served one), or 404 listing the names."""
+    try:
+        return state.engines.check(requested)
+    except UnknownModel as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
+def engine_call(state: ServeState, name: str, method: str) -> Callable[..., Any]:
+    """The served model's Engine `method`; for another model, a call that loads it first, on
+    the worker thread that runs the call (never on the event loop), once."""
+    if name == state.engines.default:
+        return getattr(state.engine, method)
+    return lambda *args: getattr(state.engines.get(name), method)(*args)
+
+
 def busy(message: str) -> HTTPException:
     """503 with Retry-After: the client should come back, not queue here."""
     return HTTPException(503, f"server busy: {message}; retry shortly", headers={"Retry-After": str(RETRY_AFTER_S)})
@@ -107,10 +124,11 @@ _BUSY = {"description": "overloaded; retry after the Retry-After header's second
              summary="Classify one text or a list of texts",
              responses={413: {"description": "request body over 2 MB"}, 503: _BUSY})
 async def predict(body: s.PredictRequest, state: ServeState = Depends(get_state)) -> dict[str, Any]:
+    name = model_name(state, body.model)
     try:
         if isinstance(body.text, str):  # one text: batched with other concurrent requests
-            return {"predictions": [await state.batcher.submit(body.text)]}
-        return {"predictions": await score(state, body.text)}
+            return {"model": name, "predictions": [await state.batcher.submit((name, body.text))]}
+        return {"model": name, "predictions": await score(state, body.text, model=name)}
     except Overloaded as exc:
         raise busy(str(exc)) from None
 
@@ -132,15 +150,17 @@ def chunks(texts: list[str]) -> list[list[str]]:
     return out
 
 
-async def score(state: ServeState, texts: list[str], request: Request | None = None) -> list[dict[str, Any]]:
-    """Predictions for a list or a file's texts, admitted against the queued-characters cap
-    (Overloaded if over it), scored chunk by chunk in turns with the micro-batches. Stops
-    early when the client has gone away (`request` given)."""
+async def score(state: ServeState, texts: list[str], request: Request | None = None,
+                model: str | None = None) -> list[dict[str, Any]]:
+    """Predictions for a list or a file's texts by `model` (None: the served one), admitted
+    against the queued-characters cap (Overloaded if over it), scored chunk by chunk in turns
+    with the micro-batches. Stops early when the client has gone away (`request` given)."""
+    predict_fn = engine_call(state, model or state.engines.default, "predict")
     preds: list[dict[str, Any]] = []
     try:
         with state.batcher.admit(sum(map(len, texts))) as done:
             for piece in chunks(texts):
-                preds += await state.batcher.run(state.engine.predict, piece)
+                preds += await state.batcher.run(predict_fn, piece)
                 done(sum(map(len, piece)))
                 if request is not None and await request.is_disconnected():
                     raise HTTPException(499, "the client closed the connection")
@@ -192,14 +212,16 @@ def _trim_now(loop: asyncio.AbstractEventLoop) -> None:
              summary="Token attributions (Integrated Gradients, occlusion) and the running prediction of one text",
              responses={503: {"description": "too many explanations in progress; retry after Retry-After seconds"}})
 async def explain(body: s.ExplainRequest, state: ServeState = Depends(get_state)) -> dict[str, Any]:
+    name = model_name(state, body.model)
     if state.explain_pending >= MAX_EXPLAIN_PENDING:
         state.batcher.refused += 1
         raise busy(f"{MAX_EXPLAIN_PENDING} explanations are already in progress")
     state.explain_pending += 1
     try:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(state.explain_executor, _background, state.engine.explain, body.text,
-                                          body.ig_steps, body.internals)
+        answer = await loop.run_in_executor(state.explain_executor, _background, engine_call(state, name, "explain"),
+                                            body.text, body.ig_steps, body.internals)
+        return {**answer, "model": name}
     except SentimentLabError as exc:
         raise HTTPException(400, str(exc)) from None
     finally:
@@ -240,7 +262,10 @@ async def predict_file(request: Request,
                                                                    "(false: label and scores only, a smaller answer)"),
                        format: Literal["json", "csv"] = Query("json", description="json, or csv: the predictions "
                                                               "as a CSV download, formula-like cells neutralised"),
+                       model: str | None = Form(None, description="the model to answer with (GET /v1/models; "
+                                                                  "default: the served one)"),
                        state: ServeState = Depends(get_state)) -> Any:
+    name = model_name(state, model)
     if state.batcher.full() or state.parsing >= MAX_PARSING:  # refused before the file is parsed
         state.batcher.refused += 1
         raise busy("the queue of lists and files is full")
@@ -253,7 +278,7 @@ async def predict_file(request: Request,
     finally:
         state.parsing -= 1
     try:
-        preds = await score(state, texts, request)
+        preds = await score(state, texts, request, name)
     except Overloaded as exc:
         raise busy(str(exc)) from None
     if format == "csv":
@@ -261,14 +286,26 @@ async def predict_file(request: Request,
                         headers={"content-disposition": 'attachment; filename="sentiment-predictions.csv"'})
     if include_text:
         preds = [{"text": t, **p} for t, p in zip(texts, preds)]
-    return {"text_column": column, "count": len(texts), "predictions": preds}
+    return {"model": name, "text_column": column, "count": len(texts), "predictions": preds}
+
+
+@router.get("/v1/models", response_model=s.ModelList, tags=["model"],
+            summary="The models this server answers with: name, language, training data, test accuracy, size")
+async def models(state: ServeState = Depends(get_state)) -> dict[str, Any]:
+    listed = await asyncio.to_thread(state.engines.describe)  # JSON files and sizes: off the event loop
+    return {"default": state.engines.default, "models": listed}
 
 
 @router.get("/v1/model", response_model=s.ModelInfo, tags=["model"],
-            summary="The served model: card, metrics, configuration, serving settings")
-async def model_info(state: ServeState = Depends(get_state)) -> dict[str, Any]:
-    info = dict(state.info_cache) or _model_info(state)
-    state.info_cache.update(info)
+            summary="A model's card, metrics and configuration (the served one by default), and the serving settings",
+            responses={404: {"description": "no model of that name; the message lists the names"}})
+async def model_info(model: str | None = Query(None, description="a name from GET /v1/models (default: the served one)"),
+                     state: ServeState = Depends(get_state)) -> dict[str, Any]:
+    name = model_name(state, model)
+    if name not in state.info_cache:  # another model is loaded on the worker thread, in its turn
+        engine = state.engine if name == state.engines.default else await state.batcher.run(state.engines.get, name)
+        state.info_cache[name] = _model_info(engine, name, state.batcher.max_queued_chars)
+    info = state.info_cache[name]
     b = state.batcher
     return {**info, "serving": {**state.settings, "batching": b.stats.to_dict(),
                                 "forward_calls": dict(state.engine.calls),
@@ -276,16 +313,17 @@ async def model_info(state: ServeState = Depends(get_state)) -> dict[str, Any]:
                                           "refused_503": b.refused}}}
 
 
-def _model_info(state: ServeState) -> dict[str, Any]:
+def _model_info(engine: Engine, name: str, max_queued_chars: int) -> dict[str, Any]:
     import json
 
-    clf = state.engine.classifier
-    path = state.engine.path
+    clf = engine.classifier
+    path = engine.path
     metrics_file, card_file = path / "metrics.json", path / "README.md"
     metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
     card = card_file.read_text(encoding="utf-8") if card_file.is_file() else ""
     mc = clf.config.model
-    return {"name": path.name, "labels": clf.labels, "max_len": clf.encoder.max_len,
+    return {"name": name, "language": clf.meta["config"].get("text", {}).get("language") or "en",
+            "labels": clf.labels, "max_len": clf.encoder.max_len,
             "vocab_size": clf.encoder.vocab_size, "created": clf.meta.get("created"),
             "sentiment_lab_version": clf.meta.get("sentiment_lab_version"),
             "architecture": {"arch": mc.arch, "embedding_dim": mc.embedding_dim, "hidden_size": mc.hidden_size,
@@ -295,7 +333,7 @@ def _model_info(state: ServeState) -> dict[str, Any]:
             "limits": {"max_text_chars": s.MAX_TEXT_CHARS, "max_batch": s.MAX_BATCH,
                        "max_json_bytes": s.MAX_JSON_BYTES, "max_upload_bytes": s.MAX_UPLOAD_BYTES,
                        "max_file_rows": s.MAX_FILE_ROWS, "max_upload_chars": s.MAX_UPLOAD_CHARS,
-                       "max_queued_chars": state.batcher.max_queued_chars,
+                       "max_queued_chars": max_queued_chars,
                        "max_explanations_pending": MAX_EXPLAIN_PENDING}}
 
 

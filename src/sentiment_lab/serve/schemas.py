@@ -72,13 +72,17 @@ TextOrList = Annotated[Union[str, list[str]], PlainValidator(check_texts),
                                                       f"batch; each non-blank, at most {MAX_TEXT_CHARS:,} characters"})]
 
 _EXAMPLE = "This movie is absolutely fantastic and amazing"
+ModelName = Annotated[Optional[str], Field(max_length=200, description="the model to answer with: a name from "
+                                            "GET /v1/models (default: the one the server was started with)")]
+ANSWERED_BY = "the name of the model that answered (GET /v1/models)"
 
 
 class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"text": _EXAMPLE}, {"text": [_EXAMPLE, "Terrible movie, waste of time"]}]})
+        {"text": _EXAMPLE}, {"text": [_EXAMPLE, "Terrible movie, waste of time"]}, {"text": _EXAMPLE, "model": "imdb"}]})
 
     text: TextOrList
+    model: ModelName = None
 
 
 class Prediction(BaseModel):
@@ -92,6 +96,7 @@ class Prediction(BaseModel):
 
 
 class PredictResponse(BaseModel):
+    model: str = Field(description=ANSWERED_BY)
     predictions: list[Prediction] = Field(description="one per input text, in input order (a list of one for one text)")
 
 
@@ -100,6 +105,7 @@ class TextPrediction(Prediction):
 
 
 class FilePredictResponse(BaseModel):
+    model: str = Field(description=ANSWERED_BY)
     text_column: str = Field(description="the column the texts were read from")
     count: int = Field(description="rows scored")
     predictions: list[TextPrediction] = Field(description="one per row, in file order")
@@ -113,9 +119,11 @@ class ExplainRequest(BaseModel):
     ig_steps: int = Field(32, ge=1, le=MAX_IG_STEPS, strict=True, description="Integrated Gradients interpolation steps")
     internals: bool = Field(False, strict=True,
                             description="also return layer-0 gates and hidden states (T x H numbers; large)")
+    model: ModelName = None
 
 
 class ExplainResponse(BaseModel):
+    model: str = Field(description=ANSWERED_BY)
     text: str
     label: str
     score: float = Field(description="probability of the predicted label (>= 0.5), as in /v1/predict")
@@ -134,7 +142,8 @@ class ExplainResponse(BaseModel):
 
 
 class ModelInfo(BaseModel):
-    name: str = Field(description="bundle directory name")
+    name: str = Field(description="the model's name (a shipped name, else its bundle directory's)")
+    language: str = Field("en", description="the language the model reads (ISO 639-1)")
     labels: list[str]
     architecture: dict[str, Any]
     max_len: int
@@ -146,6 +155,22 @@ class ModelInfo(BaseModel):
     card: str = Field(description="the model card (README.md of the bundle, Markdown)")
     serving: dict[str, Any] = Field(description="backends, batching settings and counters of this server")
     limits: dict[str, int]
+
+
+class ModelSummary(BaseModel):
+    name: str = Field(description="what a request's `model` field takes")
+    language: str = Field(description="the language the model reads (ISO 639-1: en, fr, ...)")
+    data: str = Field(description="the data it was trained on (dataset names, A+B for a mixture)")
+    summary: str = Field(description="what it is, in a few words (empty for a bundle that is not shipped)")
+    test_accuracy: dict[str, float] = Field(description="test accuracy per dataset, measured at training time")
+    size_bytes: int = Field(description="the bundle's size on disk")
+    default: bool = Field(description="the model used when a request names none")
+    loaded: bool = Field(description="in memory now (the others load on their first request, then stay)")
+
+
+class ModelList(BaseModel):
+    default: str = Field(description="the model used when a request names none")
+    models: list[ModelSummary]
 
 
 class Health(BaseModel):

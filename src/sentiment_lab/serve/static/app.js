@@ -1,6 +1,6 @@
 // sentiment-lab web page: plain JavaScript, no build step, nothing loaded from outside.
 // It talks to the same versioned API as any client (/v1/predict, /v1/explain,
-// /v1/predict/file, /v1/model); the chart is inline SVG drawn here.
+// /v1/predict/file, /v1/model, /v1/models: the model selector); the chart is inline SVG drawn here.
 "use strict";
 
 const EXAMPLES = [
@@ -18,7 +18,7 @@ const MAX_UPLOAD = 10 * 1024 * 1024;
 const STRINGS = {
   en: {
     title: "Sentiment of a movie review", tabSingle: "One text", tabBatch: "Batch",
-    textLabel: "Review (the model reads English)", placeholder: "Type or paste a movie review…",
+    textLabel: () => `Review (the model reads ${langName()})`, placeholder: "Type or paste a movie review…",
     analyse: "Analyse", clear: "Clear", shortcut: "Ctrl+Enter", examples: "Examples:",
     confidence: "confidence", positiveShort: "positive", negativeWord: "negative", positiveWord: "positive",
     positive: "positive", negative: "negative",
@@ -39,7 +39,9 @@ const STRINGS = {
     fileTooLarge: "The file is larger than 10 MB.", network: "The server did not answer",
     modelCard: "Model card", apiDocs: "API documentation",
     footer: "sentiment-lab: recurrent sentiment classifier, served locally.",
-    model: (m) => `Model: ${m.arch} · ${m.acc ? `IMDB test accuracy ${m.acc}` : "no test metrics"}`,
+    model: (m) => `Model: ${m.name} · ${m.arch} · ${m.acc ? `test accuracy ${m.acc}` : "no test metrics"}`,
+    modelLabel: "Model", answeredBy: "model", reads: () => `This model reads ${langName()}.`,
+    languages: { en: "English", fr: "French", de: "German", es: "Spanish", it: "Italian", nl: "Dutch" },
     attrTitle: (tok, a, p) => `${tok}: attribution ${a}; P(positive) after this word ${p}`,
     unknownTitle: "not in the model's vocabulary", switchTo: "Français", switchLabel: "FR",
     chartAria: (n) => `Line chart of P(positive) over ${n} words`,
@@ -47,7 +49,7 @@ const STRINGS = {
   },
   fr: {
     title: "Sentiment d’une critique de film", tabSingle: "Un texte", tabBatch: "Par lot",
-    textLabel: "Critique (le modèle lit l’anglais)", placeholder: "Tapez ou collez une critique de film…",
+    textLabel: () => `Critique (le modèle lit ${langName()})`, placeholder: "Tapez ou collez une critique de film…",
     analyse: "Analyser", clear: "Effacer", shortcut: "Ctrl+Entrée", examples: "Exemples :",
     confidence: "confiance", positiveShort: "positif", negativeWord: "négatif", positiveWord: "positif",
     positive: "positif", negative: "négatif",
@@ -70,7 +72,10 @@ const STRINGS = {
     fileTooLarge: "Le fichier dépasse 10 Mo.", network: "Le serveur n’a pas répondu",
     modelCard: "Fiche du modèle", apiDocs: "Documentation de l’API",
     footer: "sentiment-lab : classifieur de sentiment récurrent, servi en local.",
-    model: (m) => `Modèle : ${m.arch} · ${m.acc ? `exactitude sur le test IMDB ${m.acc}` : "pas de mesure de test"}`,
+    model: (m) => `Modèle : ${m.name} · ${m.arch} · ${m.acc ? `exactitude au test ${m.acc}` : "pas de mesure de test"}`,
+    modelLabel: "Modèle", answeredBy: "modèle", reads: () => `Ce modèle lit ${langName()}.`,
+    languages: { en: "l’anglais", fr: "le français", de: "l’allemand", es: "l’espagnol", it: "l’italien",
+      nl: "le néerlandais" },
     attrTitle: (tok, a, p) => `${tok} : attribution ${a} ; P(positif) après ce mot ${p}`,
     unknownTitle: "absent du vocabulaire du modèle", switchTo: "English", switchLabel: "EN",
     chartAria: (n) => `Courbe de P(positif) sur ${n} mots`,
@@ -79,7 +84,15 @@ const STRINGS = {
 };
 
 const $ = (id) => document.getElementById(id);
-const state = { lang: "en", model: null, last: null, explanation: null, batch: [], batchSource: null };
+const state = { lang: "en", model: null, models: [], modelName: null, last: null, explanation: null, batch: [],
+  batchSource: null };
+
+// The language the active model reads, in the interface's language (GET /v1/models: "en", "fr", ...).
+function langName() {
+  const m = state.models.find((x) => x.name === state.modelName);
+  const code = (m && m.language) || "en";
+  return STRINGS[state.lang].languages[code] || code;
+}
 
 function t(key, ...args) {
   const v = STRINGS[state.lang][key];
@@ -157,9 +170,28 @@ function showError(id, err) {
 }
 
 // ---------- model info ----------
-async function loadModel() {
+async function loadModels() {
   try {
-    state.model = await api("/v1/model");
+    const list = await api("/v1/models");
+    state.models = list.models;
+    state.modelName = state.modelName || list.default;
+    const select = $("model-select");
+    select.textContent = "";
+    list.models.forEach((m) => select.append(new Option(m.name, m.name, false, m.name === state.modelName)));
+  } catch (e) {
+    $("model-info").textContent = e.message;
+    return;
+  }
+  await loadModel();
+}
+
+// The selected model's card and figures (GET /v1/model?model=NAME loads it on the server once).
+async function loadModel() {
+  const name = state.modelName;
+  try {
+    const info = await api(`/v1/model?model=${encodeURIComponent(name)}`);
+    if (name !== state.modelName) return;  // switched again meanwhile
+    state.model = info;
     $("model-card").textContent = state.model.card;
     renderModelInfo();
   } catch (e) {
@@ -168,13 +200,15 @@ async function loadModel() {
 }
 
 function renderModelInfo() {
+  $("model-reads").textContent = state.models.length ? t("reads") : "";
+  document.querySelectorAll('[data-i18n="textLabel"]').forEach((el) => { el.textContent = t("textLabel"); });
   const m = state.model;
   if (!m) return;
   const a = m.architecture;
   const arch = `${a.bidirectional ? "Bi" : ""}${a.arch.split(".")[0].toUpperCase()}(${a.hidden_size})` +
     (a.num_layers > 1 ? ` ×${a.num_layers}` : "") + `, ${a.pooling} pooling`;
   const acc = m.metrics && m.metrics.test && m.metrics.test.accuracy != null ? pct(m.metrics.test.accuracy) : null;
-  $("model-info").textContent = t("model", { arch, acc });
+  $("model-info").textContent = t("model", { name: m.name, arch, acc });
 }
 
 // A disabled button drops the keyboard focus to <body>: give it back when the work is done.
@@ -204,8 +238,8 @@ async function analyse(text) {
   $("chart").textContent = "";
   setStatus(t("computing"));
   try {
-    const res = await postJSON("/v1/predict", { text });
-    state.last = res.predictions[0];
+    const res = await postJSON("/v1/predict", { text, model: state.modelName });
+    state.last = { ...res.predictions[0], model: res.model };
     renderResult(state.last);
   } catch (e) {
     showError("single-error", e);
@@ -216,7 +250,7 @@ async function analyse(text) {
   }
   setBusy("analyse", false);
   try {
-    const ex = await postJSON("/v1/explain", { text });
+    const ex = await postJSON("/v1/explain", { text, model: state.modelName });
     if ($("text").value !== text) return;  // the user moved on; a newer request owns the view
     state.explanation = ex;
     renderExplanation(ex);
@@ -243,6 +277,7 @@ function renderResult(r) {
   $("bar-fill").className = `bar-fill ${r.label}`;
   $("bar").setAttribute("aria-label", t("barAria", pct(r.p_positive)));
   $("unknown").textContent = r.unknown_words.length ? r.unknown_words.join(", ") : t("none");
+  $("answered-by").textContent = r.model || "";
 }
 
 function attributionColor(a, maxAbs) {
@@ -339,7 +374,7 @@ async function runBatch() {
     state.batchSource = null;
     if (file) {
       if (file.size > MAX_UPLOAD) throw new Error(t("fileTooLarge"));
-      const source = { file, column: $("column").value.trim() || "text" };
+      const source = { file, column: $("column").value.trim() || "text", model: state.modelName };
       const form = uploadForm(source);
       form.append("include_text", "true");  // the table shows each row's text
       $("batch-summary").textContent = t("running", 0, "?");
@@ -350,10 +385,10 @@ async function runBatch() {
       for (let i = 0; i < lines.length; i += MAX_BATCH) {
         $("batch-summary").textContent = t("running", i, lines.length);
         const chunk = lines.slice(i, i + MAX_BATCH);
-        const res = await postJSON("/v1/predict", { text: chunk });
+        const res = await postJSON("/v1/predict", { text: chunk, model: state.modelName });
         res.predictions.forEach((p, j) => rows.push({ text: chunk[j], ...p }));
       }
-      state.batchSource = { lines };
+      state.batchSource = { lines, model: state.modelName };
     }
     state.batch = rows;
     renderBatch(rows);
@@ -396,6 +431,7 @@ function renderBatch(rows) {
 // file (one text per line, split at \n like the lines above).
 function uploadForm(source) {
   const form = new FormData();
+  if (source.model) form.append("model", source.model);  // the model that classified the table
   if (source.file) {
     form.append("file", source.file);
     form.append("text_column", source.column);
@@ -499,8 +535,9 @@ function init() {
     resizeTimer = setTimeout(() => { if (state.explanation) drawChart($("chart"), state.explanation.tokens,
       state.explanation.trajectory); }, 150);
   });
+  $("model-select").addEventListener("change", (e) => { state.modelName = e.target.value; loadModel(); });
   setLanguage(initialLanguage());
-  loadModel();
+  loadModels();
 }
 
 document.addEventListener("DOMContentLoaded", init);
