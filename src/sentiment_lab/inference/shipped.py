@@ -1,6 +1,6 @@
 """The models shipped inside the package, chosen by name: `-m imdb`, `from_pretrained("imdb")`.
 
-    general   the default-to-be: English reviews of many kinds (its bundle lands later)
+    general   the default: English film and product reviews, long or one sentence
     imdb      the course's model: a BiLSTM trained on IMDB movie reviews
 
 Each lives in `sentiment_lab/shipped/<name>/` as an ordinary bundle (package data). The rule
@@ -28,10 +28,10 @@ from sentiment_lab.exceptions import BundleError
 
 #: name -> what it is, in a few words (the card in its folder says the rest)
 SHIPPED: dict[str, str] = {
-    "general": "English reviews of many kinds (products, films, restaurants, short posts)",
+    "general": "English reviews: long and one-sentence film reviews, product reviews (IMDB + SST-2 + Amazon)",
     "imdb": "IMDB movie reviews (the course's model)",
 }
-DEFAULT_MODEL = "imdb"  # the model used when none is named: "general" once its bundle is shipped
+DEFAULT_MODEL = "general"  # the model used when none is named
 
 
 def shipped_dir(name: str) -> Path:

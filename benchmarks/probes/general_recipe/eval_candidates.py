@@ -1,0 +1,55 @@
+"""Selection figures for general-model candidates, never test figures: per-source VALIDATION
+accuracy (each run's metrics.json: val_by_source), the English challenge suite (overall and the
+two negation groups) and the protected-attribute invariance flip rates (mean and worst group).
+
+    python benchmarks/probes/general_recipe/eval_candidates.py NAME=RUN_DIR ... --out FILE.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from bench_seed import machine_info  # noqa: E402
+
+from sentiment_lab import SentimentClassifier  # noqa: E402
+from sentiment_lab.analysis.challenge import run_challenge  # noqa: E402
+from sentiment_lab.analysis.challenge.invariance import run_invariance, summary  # noqa: E402
+
+
+def candidate(run: Path) -> dict:
+    m = json.loads((run / "metrics.json").read_text())
+    cfg = json.loads((run / "config.json").read_text())
+    clf = SentimentClassifier.from_pretrained(run / "bundle")
+    ch = run_challenge(clf)
+    inv = summary(run_invariance(clf))
+    return {"val": {k: round(v["accuracy"], 4) for k, v in (m.get("val_by_source") or {}).items()},
+            "val_pooled": round(m["val"]["accuracy"], 4), "best_epoch": m.get("best_epoch"),
+            "challenge": round(ch["accuracy"], 4),
+            "negated_negative": round(ch["groups"]["negated_negative"]["accuracy"], 4),
+            "negated_positive": round(ch["groups"]["negated_positive"]["accuracy"], 4),
+            "invariance_mean_flip": round(inv["mean_flip_rate"], 4), "invariance_max_flip": round(inv["max_flip_rate"], 4),
+            "invariance_groups": {g: round(v["flip_rate"], 4) for g, v in inv["groups"].items()},
+            "model": {k: cfg["model"][k] for k in ("pooling", "ngram_buckets")}, "augment": cfg["train"]["augment"]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("runs", nargs="+", help="NAME=RUN_DIR")
+    ap.add_argument("--out", type=Path)
+    a = ap.parse_args()
+    out = {"machine": machine_info(), "command": " ".join(sys.argv), "candidates": {}}
+    for spec in a.runs:
+        name, run = spec.split("=", 1)
+        out["candidates"][name] = candidate(Path(run))
+    text = json.dumps(out, indent=1)
+    if a.out:
+        a.out.parent.mkdir(parents=True, exist_ok=True)
+        a.out.write_text(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
