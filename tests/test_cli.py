@@ -471,7 +471,8 @@ def test_help_lists_the_commands_in_panels_in_a_useful_order():
         "Train and use": ["train", "evaluate", "predict", "experiment"],
         "Look inside": ["plot", "report", "data-plots", "embeddings", "explain", "errors", "challenge"],
         "Compare": ["compare", "baseline"],
+        "Talk to an LLM": ["chat"],
         "Serve and deploy": ["serve", "export"],
         "Data": ["datasets", "download", "generate"],
     }
-    assert list(panels)[1:] == ["Train and use", "Look inside", "Compare", "Serve and deploy", "Data"]
+    assert list(panels)[1:] == ["Train and use", "Look inside", "Compare", "Talk to an LLM", "Serve and deploy", "Data"]
