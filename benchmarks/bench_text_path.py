@@ -147,7 +147,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     bundle = args.bundle or (ROOT / "runs" / "seed" / "bundle")
-    bundles = {"shipped": "imdb"}  # by name: the model these results were measured on, whatever the default
+    bundles = {"shipped": "imdb", "general": "general"}  # by name: every shipped model, whatever the default
     if bundle.exists():
         bundles["seed"] = bundle
     imdb = [r.text for r in load_imdb(SHARED / "imdb" / "aclImdb_v1_labeled.tar.gz", splits=("test",),
@@ -171,7 +171,7 @@ def main() -> None:
               "tokenizers": tokenizers.__version__, "numpy": np.__version__, "torch": torch.__version__,
               "date": time.strftime("%Y-%m-%d %H:%M:%S"), "command": " ".join(sys.argv),
               "rounds": args.rounds, "statistic": "median over rounds, variants interleaved (rotated order)",
-              "bundles": {k: "shipped imdb (src/sentiment_lab/shipped/imdb)" if v == "imdb" else str(v) for k, v in bundles.items()},
+              "bundles": {k: f"shipped {v} (src/sentiment_lab/shipped/{v})" if v in ("imdb", "general") else str(v) for k, v in bundles.items()},
               "encoders": {k: {"stopwords": olds[k].stopwords, "max_len": e.max_len, "truncation": e.truncation,
                                "vocab_size": e.vocab_size} for k, e in encoders.items()},
               "corpora": {"imdb_test": f"first {len(imdb)} IMDB test reviews",

@@ -93,5 +93,5 @@ def test_single_texts_of_two_models_share_a_batch_with_one_forward_pass_each(tin
 def test_a_served_folder_named_like_a_shipped_model_keeps_its_own_name(tiny_bundle, tmp_path):
     shutil.copytree(tiny_bundle, tmp_path / "imdb")
     engines = Engines(tmp_path / "imdb", "numpy")
-    assert engines.default == "./imdb" and engines.names()[:2] == ["./imdb", "imdb"]
+    assert engines.default == "./imdb" and engines.names()[0] == "./imdb" and "imdb" in engines.names()[1:]
     assert engines.get("imdb").path == shipped.shipped_bundle("imdb")  # the name is the shipped model

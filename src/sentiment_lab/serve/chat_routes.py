@@ -12,9 +12,10 @@ Events, each `event: NAME` + `data: JSON`:
     error    {"message": "..."}                     no reply (the LLM is down, the message is
                                                     over the budget, ...): one line
 
-GET /v1/chat says whether the chat is on (the page shows its Chat tab only then). With no LLM
-configured (`serve` without --chat / --llm-base-url) both answer 404 with a message saying how
-to turn it on.
+GET /v1/chat says whether the chat is on (`enabled`; the page shows its Chat tab only then). With
+no LLM configured (`serve` without --chat / --llm-base-url) POST /v1/chat answers 404 with a
+message saying how to turn it on, and GET says `enabled: false` with the same message (a 200, so
+that every page load does not log a failed request in the browser's console).
 """
 from __future__ import annotations
 
@@ -69,13 +70,12 @@ class ChatRequest(BaseModel):
     persona: Literal["tutor-fr", "tutor-en", "plain"] | None = Field(None, description=f"one of {', '.join(NAMES)}")
 
 
-@chat_router.get("/v1/chat", tags=["chat"], summary="Whether the chat is on, with which LLM and personas",
-                 responses={404: {"description": "no LLM is configured on this server"}})
+@chat_router.get("/v1/chat", tags=["chat"], summary="Whether the chat is on, with which LLM and personas")
 async def chat_info(request: Request) -> dict[str, Any]:
     settings: ChatSettings | None = getattr(request.app.state, "chat", None)
     if settings is None:
-        raise HTTPException(404, OFF)
-    return {"llm": settings.client.name, "personas": list(NAMES), "persona": settings.persona,
+        return {"enabled": False, "detail": OFF}
+    return {"enabled": True, "llm": settings.client.name, "personas": list(NAMES), "persona": settings.persona,
             "max_context_tokens": settings.max_context_tokens}
 
 
@@ -101,8 +101,10 @@ async def chat(body: ChatRequest, request: Request, state: ServeState = Depends(
         raise HTTPException(422, str(exc)) from None
     loop = asyncio.get_running_loop()
 
+    model = state.engines.check(None)  # the served model scores the conversation
+
     def scorer(texts: list[str]) -> list[dict[str, Any]]:  # on the chat's thread, through the batcher
-        return [asyncio.run_coroutine_threadsafe(state.batcher.submit(t), loop).result() for t in texts]
+        return [asyncio.run_coroutine_threadsafe(state.batcher.submit((model, t)), loop).result() for t in texts]
 
     conversation = Chat(settings.client, persona=persona, monitor=Monitor(scorer),
                         max_context_tokens=settings.max_context_tokens, reply_tokens=settings.reply_tokens)

@@ -155,8 +155,9 @@ async function initChat() {
   let info;
   try {
     const response = await fetch("/v1/chat");
-    if (!response.ok) return;  // the chat is off on this server: no tab
+    if (!response.ok) return;
     info = await response.json();
+    if (!info.enabled) return;  // the chat is off on this server: no tab
   } catch (e) { return; }
   chat.info = info;
   const tab = document.createElement("button");
