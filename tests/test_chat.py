@@ -419,3 +419,11 @@ def test_ctrl_c_while_waiting_for_the_next_token_keeps_the_partial_reply(server,
     assert reply.role == "assistant" and reply.interrupted and reply.error == "interrupted by the user"
     assert reply.text.startswith("".join(got)) and len(got) == 2
     assert json.loads((tmp_path / "chat.jsonl").read_text().splitlines()[-1])["interrupted"]
+
+
+def test_the_monitor_takes_a_shipped_model_by_name():
+    """--sentiment-model imdb means the shipped IMDB model, as -m imdb does everywhere."""
+    from sentiment_lab.chat.monitor import load_scorer
+
+    scores = load_scorer("imdb")(["A wonderful film.", "A dreadful, boring film."])
+    assert [s["label"] for s in scores] == ["positive", "negative"]

@@ -44,12 +44,16 @@ class MonitorRules:
 
 
 def load_scorer(model: str | Path | None = None) -> Scorer:
-    """A bundle's classifier as a scorer: None or "default" for the shipped model, else a bundle
-    folder."""
+    """A bundle's classifier as a scorer: None or "default" for the default shipped model, a
+    shipped name (general, imdb: inference/shipped.py's rule), else a bundle folder."""
     from sentiment_lab.inference.bundle import default_bundle
     from sentiment_lab.inference.classifier import SentimentClassifier
+    from sentiment_lab.inference.shipped import is_shipped_name, shipped_bundle
 
-    path = default_bundle() if model in (None, "", "default") else Path(model)
+    if model in (None, "", "default"):
+        path = default_bundle()
+    else:
+        path = shipped_bundle(str(model)) if is_shipped_name(model) else Path(model)
     if not (path / "config.json").is_file():
         raise SentimentLabError(f"--sentiment-model: no model bundle at {path} (give a bundle folder, or "
                                 "'default' for the shipped model)")

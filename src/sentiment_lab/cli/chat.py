@@ -30,7 +30,7 @@ def chat(
     provider: Optional[str] = typer.Option(None, "--provider", help=PROVIDER_HELP),
     api_key_env: Optional[str] = typer.Option(None, "--api-key-env", help="Environment variable holding the key."),
     persona: Optional[str] = typer.Option(None, "--persona", help="tutor-fr | tutor-en | plain | FILE (default: the tutor in the interface language)."),
-    sentiment_model: Optional[str] = typer.Option(None, "--sentiment-model", help="Bundle that scores each message (default: the shipped model)."),
+    sentiment_model: Optional[str] = typer.Option(None, "--sentiment-model", help="A shipped model (general, imdb) or a bundle folder that scores each message (default: the default shipped model)."),
     no_monitor: bool = typer.Option(False, "--no-monitor", help="Score nothing (no sentiment model is loaded)."),
     output: Optional[Path] = output_option(help="Transcript (JSONL) written after each turn."),
     old_save: Optional[Path] = old_name("--save"),
