@@ -58,6 +58,9 @@ def test_a_33_kb_parquet_probe_does_not_grow_the_server(server):
     assert grown < 200 * 1024, f"server memory grew by {grown} KiB"
 
 
+RESET = b"<connection reset by the server>"
+
+
 def raw(port: int, head: bytes, trickle: bytes = b"", every: float = 0.0, wait: float = 15.0) -> tuple[bytes, float]:
     """Send `head`, then `trickle` one byte every `every` seconds until an answer comes;
     returns (answer, seconds until it came)."""
@@ -76,6 +79,8 @@ def raw(port: int, head: bytes, trickle: bytes = b"", every: float = 0.0, wait: 
                 continue
             except BlockingIOError:
                 pass
+            except ConnectionResetError:  # the server closed with a byte of ours unread: see the trickle test
+                return answer or RESET, time.monotonic() - t0
             if answer:  # answered and not closed yet: wait for the close
                 time.sleep(0.05)
                 continue
@@ -104,7 +109,11 @@ def test_a_stalled_body_is_answered_408_and_closed(server):
 def test_a_body_trickled_byte_by_byte_is_answered_408_at_the_deadline(server):
     base, port, _ = server
     answer, dt = raw(port, HEAD, trickle=b'{"text": "' + b"a" * 190, every=0.25)
-    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    # The server answers 408 and closes at the deadline. A byte the client trickles in during that
+    # close arrives at a closed socket, and the server's kernel answers it with a reset, which
+    # discards the 408 still unread in the client's buffer (TCP; measured: about half the runs on
+    # a 2-core machine). Either way the body was cut at the deadline, which is what is tested here.
+    assert answer.startswith(b"HTTP/1.1 408") or answer == RESET, answer[:200]
     assert TOTAL_S * 0.9 < dt < TOTAL_S + 3
     assert httpx.post(f"{base}/v1/predict", json={"text": "great"}).status_code == 200
 
