@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_seed import machine_info  # noqa: E402
+from bench_seed import machine_info, write_result  # noqa: E402
 
 from sentiment_lab import SentimentClassifier  # noqa: E402
 from sentiment_lab.analysis.challenge import run_challenge  # noqa: E402
@@ -50,8 +50,7 @@ def per_seed(run: Path) -> dict:
             "best_epoch": m.get("best_epoch"), "train_s": m.get("timings", {}).get("train_s")}
 
 
-def throughput(bundles: dict[str, Path], texts: list[str], rounds: int) -> dict:
-    clfs = {k: SentimentClassifier.from_pretrained(b) for k, b in bundles.items()}
+def throughput(clfs: dict[str, SentimentClassifier], texts: list[str], rounds: int) -> dict:
     for clf in clfs.values():
         clf.predict_proba(texts[:200])  # warm-up
     times: dict[str, list[float]] = {k: [] for k in clfs}
@@ -84,7 +83,8 @@ def main() -> None:
         ref = default_bundle()
     shipped_ref = SentimentClassifier.from_pretrained(ref)
     ch_ref = run_challenge(shipped_ref)
-    tp = throughput({"candidate": bundle_of(args.runs[0]), "reference": ref}, imdb_test, args.rounds)
+    tp = throughput({"candidate": SentimentClassifier.from_pretrained(bundle_of(args.runs[0])), "reference": shipped_ref},
+                    imdb_test, args.rounds)
     result = {"benchmark": "general model: per-source test accuracy, challenge, size, throughput",
               "machine": machine_info(), "per_seed": seeds, "summary": summary,
               "size_mb": size_mb(bundle_of(args.runs[0])), "reference": str(ref),
@@ -92,11 +92,7 @@ def main() -> None:
               "throughput_imdb_test": {**tp, "n": len(imdb_test),
                                        "ratio": tp["candidate"]["reviews_per_s"] / tp["reference"]["reviews_per_s"]},
               "command": " ".join(sys.argv)}
-    text = json.dumps(result, indent=1)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
-    print(text)
+    print(write_result(result, args.out))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ in bf16, interleaved. `train.precision=auto` keeps fp32 on CPU unless bf16 wins 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_seed import machine_info  # noqa: E402
+from bench_seed import machine_info, write_result  # noqa: E402
 
 
 def timed(fn, n: int = 7) -> float:
@@ -58,11 +57,7 @@ def main() -> None:
     res["median_ms"] = med
     res["bf16_speedup_train"] = med["float32_train_step"] / med["bfloat16_train_step"]
     res["bf16_speedup_forward"] = med["float32_forward"] / med["bfloat16_forward"]
-    text = json.dumps(res, indent=1)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
-    print(text)
+    print(write_result(res, args.out))
 
 
 if __name__ == "__main__":

@@ -41,6 +41,15 @@ def machine_info() -> dict:
             "avx512": "avx512f" in flags, "amx_bf16": "amx_bf16" in flags, "platform": platform.platform()}
 
 
+def write_result(result: dict, out: Path | None) -> str:
+    """The result as indented JSON, written to `out` (folders made) when given; returned for printing."""
+    text = json.dumps(result, indent=1)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n")
+    return text
+
+
 def one_seed(archive: str, seed: int, run_dir: str, limit: int | None) -> dict:
     """Train + evaluate + time predictions for one seed (runs in a child process)."""
     import torch
@@ -214,10 +223,7 @@ def main() -> None:
         res["keras"].append(run_keras(args.keras_python, args.archive, variant))
     res["load_average_end"] = list(os.getloadavg())
     res["summary"] = summarize(res)
-    text = json.dumps(res, indent=1)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+    write_result(res, args.out)
     print(json.dumps(res["summary"], indent=1))
 
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from bench_seed import machine_info  # noqa: E402
+from bench_seed import machine_info, write_result  # noqa: E402
 
 from sentiment_lab import SentimentClassifier  # noqa: E402
 from sentiment_lab.analysis.challenge import run_challenge  # noqa: E402
@@ -44,11 +44,7 @@ def main() -> None:
     for spec in a.runs:
         name, run = spec.split("=", 1)
         out["candidates"][name] = candidate(Path(run))
-    text = json.dumps(out, indent=1)
-    if a.out:
-        a.out.parent.mkdir(parents=True, exist_ok=True)
-        a.out.write_text(text + "\n")
-    print(text)
+    print(write_result(out, a.out))
 
 
 if __name__ == "__main__":
