@@ -102,6 +102,17 @@ def train_models(mix: Any, methods: list[str], res: dict[str, Any], out: Path,
     return models
 
 
+def bundle_training(path: Path) -> dict[str, Any]:
+    """What an RNN bundle was trained on and for how long, from its own config.json and
+    metrics.json (the run that made it, on whatever machine that was: see its card)."""
+    cfg = json.loads((Path(path) / "config.json").read_text())["config"]["data"]
+    metrics = json.loads((Path(path) / "metrics.json").read_text())
+    weights = cfg.get("weights")
+    data = cfg["source"] + (f" (weights {', '.join(f'{k}={v:g}' for k, v in weights.items())})" if weights else "")
+    return {"train_data": data, "train_n": None, "train_s": metrics.get("timings", {}).get("train_s"),
+            "train_s_note": "from the bundle's metrics.json (its own training run)"}
+
+
 def untrained_models(methods: list[str], bundles: dict[str, str], tests: list[str],
                      res: dict[str, Any]) -> dict[str, tuple[Any, list[str]]]:
     from sentiment_lab.compare.baselines import get_baseline
@@ -113,9 +124,9 @@ def untrained_models(methods: list[str], bundles: dict[str, str], tests: list[st
         res["models"]["vader@none"] = {"method": "vader", "train_data": "none (lexicon, compound >= 0.05)",
                                        "train_n": 0, "train_s": 0.0}
     for name, path in bundles.items():
-        models[f"{name}@bundle"] = (SentimentClassifier.from_pretrained(path), tests)
-        res["models"][f"{name}@bundle"] = {"method": name, "train_data": f"bundle {path}", "train_n": None,
-                                           "train_s": None}
+        clf = SentimentClassifier.from_pretrained(path)
+        models[f"{name}@bundle"] = (clf, tests)
+        res["models"][f"{name}@bundle"] = {"method": name, **bundle_training(clf.path), "bundle": str(path)}
     return models
 
 
@@ -236,7 +247,7 @@ def markdown(res: dict[str, Any]) -> str:
         lines.append(f"| {r['dataset']} | {info['method']} | {info['train_data']} | "
                      f"{'-' if not info['train_n'] else format(info['train_n'], ',')} | {r['accuracy']:.2%} | "
                      f"{r['f1_macro']:.2%} | {r['roc_auc']:.3f} | "
-                     f"{'-' if info['train_s'] is None else format(info['train_s'], ',.1f') + ' s'} | "
+                     f"{'-' if info['train_s'] is None else format(info['train_s'], ',.1f') + ' s' + ('*' if 'bundle' in info else '')} | "
                      f"{r['one_pass_reviews_per_s']:,.0f} | {'-' if rate is None else format(rate, ',.0f')} | {chosen} |")
     amazon = [r for r in res["rows"] if r.get("per_domain")]
     if amazon:
@@ -254,6 +265,11 @@ def markdown(res: dict[str, Any]) -> str:
                         "interleaved rounds; load average "
                       + ", ".join(f"{n} {t['loadavg_min_max'][0]:.1f}-{t['loadavg_min_max'][1]:.1f}" for n, t in tp.items())
                       + ". Training time is one timed fit of the chosen configuration, on the same shared machine."]
+    if any("bundle" in info for info in models.values()):
+        lines += ["", "\\* RNN bundles (" + ", ".join(f"{info['method']}: {info['bundle']}" for info in models.values()
+                                                if "bundle" in info)
+                  + "): trained beforehand, not in this run; training time from the bundle's metrics.json (that "
+                    "run's machine and load, see its card), training data from its config.json."]
     return "\n".join(lines + [""])
 
 

@@ -42,11 +42,14 @@ def machine_info() -> dict:
 
 
 def write_result(result: dict, out: Path | None) -> str:
-    """The result as indented JSON, written to `out` (folders made) when given; returned for printing."""
+    """The result as indented JSON, written to `out` (folders made, atomically: a run killed
+    half-way leaves the previous result whole) when given; returned for printing."""
     text = json.dumps(result, indent=1)
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text + "\n")
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_text(text + "\n")
+        os.replace(tmp, out)
     return text
 
 

@@ -137,3 +137,53 @@ def test_frozen_embeddings_do_not_move(tmp_path, corpus_splits):
     from safetensors.numpy import load_file
     vec = load_file(str(tmp_path / "f" / "word_vectors.safetensors"))["vectors"]
     np.testing.assert_array_equal(r.model.embedding.weight.detach().numpy(), vec)
+
+
+def test_unlabeled_texts_need_word_vectors():
+    with pytest.raises(ConfigError, match="data.unlabeled=imdb-unsup is read only by word-vector training"):
+        load_config("seed", ["data.unlabeled=imdb-unsup"])
+    with pytest.raises(ConfigError, match="data.unlabeled"):
+        load_config("seed", ["data.unlabeled=wikipedia", "model.pretrained_vectors=word2vec"])
+    cfg = load_config("seed", ["data.unlabeled=imdb-unsup", "model.pretrained_vectors=word2vec"])
+    assert cfg.data.unlabeled == "imdb-unsup"
+    assert "unlabeled" not in load_config("seed").to_dict()["data"]  # old configs read back unchanged
+
+
+def test_unlabeled_texts_leave_out_held_out_reviews(monkeypatch, corpus_splits):
+    """The vectors may read unlabeled reviews but never a validation or test text (case and
+    spacing do not make a text new), and the rows are what the dataset holds, in order."""
+    from dataclasses import replace
+
+    import sentiment_lab.data.datasets as datasets
+    from sentiment_lab.training.vectors import unlabeled_texts
+
+    val, test = corpus_splits.val[0].text, corpus_splits.test[3].text
+    rows = ["an unlabeled review", "  " + val.upper() + " ", "another one", test, "a third"]
+    records = [replace(corpus_splits.train[0], text=t, label=-1) for t in rows]
+    asked = []
+    monkeypatch.setattr(datasets, "load_dataset", lambda name, **kw: asked.append(name) or records)
+    assert unlabeled_texts("none", corpus_splits) == [] and asked == []
+    assert unlabeled_texts("imdb-unsup", corpus_splits) == ["an unlabeled review", "another one", "a third"]
+    assert asked == ["imdb-unsup"]
+
+
+def test_training_reads_unlabeled_texts_into_the_vectors(monkeypatch, tmp_path, corpus_splits):
+    """The unlabeled texts reach the vectors (the same run with them learns other vectors), and
+    the run's saved config says which texts those were."""
+    from dataclasses import replace
+
+    import sentiment_lab.data.datasets as datasets
+    from safetensors.numpy import load_file
+    from sentiment_lab.training.loop import fit
+
+    records = [replace(r, label=-1) for r in corpus_splits.train[:50]]
+    monkeypatch.setattr(datasets, "load_dataset", lambda name, **kw: records)
+    cfg = tiny_config(**{"train.epochs": "1", "model.pretrained_vectors": "word2vec"})
+    a = fit(cfg, corpus_splits, tmp_path / "a", progress=False)
+    cfg_u = tiny_config(**{"train.epochs": "1", "model.pretrained_vectors": "word2vec", "data.unlabeled": "imdb-unsup"})
+    b = fit(cfg_u, corpus_splits, tmp_path / "b", progress=False)
+    va = load_file(str(tmp_path / "a" / "word_vectors.safetensors"))["vectors"]
+    vb = load_file(str(tmp_path / "b" / "word_vectors.safetensors"))["vectors"]
+    assert va.shape == vb.shape and not np.allclose(va, vb)  # 50 more texts moved the vectors
+    import json
+    assert json.loads((tmp_path / "b" / "config.json").read_text())["data"]["unlabeled"] == "imdb-unsup"

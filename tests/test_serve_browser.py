@@ -276,6 +276,10 @@ def test_the_model_switch_says_who_answered_and_what_language_it_reads(server, b
     assert page.inner_text("#answered-by") == "imdb"
     imdb = SentimentClassifier.from_pretrained("imdb", backend="numpy")
     assert page.get_attribute("#label", "data-label") == imdb("What a wonderful, moving film")["label"]
+    page.select_option("#model-select", "general")
+    page.wait_for_function("document.getElementById('model-info').textContent.includes('general')")
+    info = page.inner_text("#model-info")  # a mixture's model: one test accuracy per test set, not the pooled one
+    assert all(f"{name} " in info for name in ("imdb", "sst2", "amazon-blitzer")), info
     assert errors == []
     ctx.close()
     # a model that reads French (config text.language = "fr"): the page says so, in both interfaces

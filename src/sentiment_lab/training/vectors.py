@@ -1,5 +1,6 @@
-"""Word vectors trained on the training texts only (gensim word2vec or fastText), to
-initialise the embedding layer and to find neighbours for synonym-replacement augmentation.
+"""Word vectors trained on the training texts (gensim word2vec or fastText), plus the unlabeled
+texts of `data.unlabeled` when set (imdb-unsup), to initialise the embedding layer and to find
+neighbours for synonym-replacement augmentation.
 
 Why train them here instead of downloading GloVe: the targets are "from scratch on the
 IMDB train split alone", the vectors then share the classifier's tokenizer exactly, and
@@ -73,6 +74,19 @@ def nearest_neighbours(matrix: np.ndarray, k: int = 5, min_id: int = 2) -> np.nd
     return out
 
 
+def unlabeled_texts(name: str, splits: "Splits") -> list[str]:
+    """The texts of the unlabeled dataset `name` ("none": no texts) less any that is also a
+    validation or test text of `splits` (same text_key as the mixture's overlap check): the
+    vectors may read unlabeled reviews, never the reviews they are judged on."""
+    if name == "none":
+        return []
+    from sentiment_lab.data.datasets import load_dataset
+    from sentiment_lab.data.mixture import text_key
+
+    held_out = {text_key(r.text) for r in (*splits.val, *splits.test)}
+    return [r.text for r in load_dataset(name) if text_key(r.text) not in held_out]
+
+
 def run_word_vectors(cfg: "Config", splits: "Splits", encoder: TextEncoder, run_dir: Path, resume: bool,
                      console: "Console") -> tuple[np.ndarray, np.ndarray]:
     """Word vectors trained on the training split and their neighbour table, saved in the run
@@ -87,9 +101,11 @@ def run_word_vectors(cfg: "Config", splits: "Splits", encoder: TextEncoder, run_
         return saved["vectors"], saved["neighbours"]
     t0 = time.perf_counter()
     kind = cfg.model.pretrained_vectors if cfg.model.pretrained_vectors != "none" else "word2vec"
-    vectors = train_word_vectors([r.text for r in splits.train], encoder, cfg.model.embedding_dim, kind,
-                                 seed=cfg.train.seed)
+    texts = [r.text for r in splits.train]
+    extra = unlabeled_texts(getattr(cfg.data, "unlabeled", "none"), splits)
+    vectors = train_word_vectors(texts + extra, encoder, cfg.model.embedding_dim, kind, seed=cfg.train.seed)
     neighbours = nearest_neighbours(vectors)
     write_bytes(path, save({"vectors": vectors, "neighbours": neighbours}))  # atomic; a full disk is an OSError
-    console.log(f"{kind} vectors trained on the training split in {time.perf_counter() - t0:.1f}s")
+    also = f" and {len(extra):,} unlabeled {cfg.data.unlabeled} texts" if extra else ""
+    console.log(f"{kind} vectors trained on the training split{also} in {time.perf_counter() - t0:.1f}s")
     return vectors, neighbours

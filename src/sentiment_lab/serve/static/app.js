@@ -17,8 +17,8 @@ const MAX_UPLOAD = 10 * 1024 * 1024;
 
 const STRINGS = {
   en: {
-    title: "Sentiment of a movie review", tabSingle: "One text", tabBatch: "Batch",
-    textLabel: () => `Review (the model reads ${langName()})`, placeholder: "Type or paste a movie review…",
+    title: "Sentiment of a text", tabSingle: "One text", tabBatch: "Batch",
+    textLabel: () => `Review (the model reads ${langName()})`, placeholder: "Type or paste a review, a sentence, a comment…",
     analyse: "Analyse", clear: "Clear", shortcut: "Ctrl+Enter", examples: "Examples:",
     confidence: "confidence", positiveShort: "positive", negativeWord: "negative", positiveWord: "positive",
     positive: "positive", negative: "negative",
@@ -48,8 +48,8 @@ const STRINGS = {
     barAria: (p) => `P(positive) ${p}`, yAxis: "P(positive)",
   },
   fr: {
-    title: "Sentiment d’une critique de film", tabSingle: "Un texte", tabBatch: "Par lot",
-    textLabel: () => `Critique (le modèle lit ${langName()})`, placeholder: "Tapez ou collez une critique de film…",
+    title: "Sentiment d’un texte", tabSingle: "Un texte", tabBatch: "Par lot",
+    textLabel: () => `Critique (le modèle lit ${langName()})`, placeholder: "Tapez ou collez un avis, une phrase, un commentaire…",
     analyse: "Analyser", clear: "Effacer", shortcut: "Ctrl+Entrée", examples: "Exemples :",
     confidence: "confiance", positiveShort: "positif", negativeWord: "négatif", positiveWord: "positif",
     positive: "positif", negative: "négatif",
@@ -207,7 +207,11 @@ function renderModelInfo() {
   const a = m.architecture;
   const arch = `${a.bidirectional ? "Bi" : ""}${a.arch.split(".")[0].toUpperCase()}(${a.hidden_size})` +
     (a.num_layers > 1 ? ` ×${a.num_layers}` : "") + `, ${a.pooling} pooling`;
-  const acc = m.metrics && m.metrics.test && m.metrics.test.accuracy != null ? pct(m.metrics.test.accuracy) : null;
+  // a model trained on a mixture: one figure per test set (the pooled one is mostly IMDB's 25,000)
+  const bySource = m.metrics && m.metrics.test_by_source;
+  const acc = bySource && Object.keys(bySource).length > 1
+    ? Object.entries(bySource).map(([name, r]) => `${name} ${pct(r.accuracy)}`).join(", ")
+    : m.metrics && m.metrics.test && m.metrics.test.accuracy != null ? pct(m.metrics.test.accuracy) : null;
   $("model-info").textContent = t("model", { name: m.name, arch, acc });
 }
 
