@@ -58,12 +58,22 @@ def xy(records: list) -> tuple[list[str], np.ndarray]:
 def select(method: str, train: list, vals: dict[str, list]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The grid point with the best mean validation accuracy over the sources in `vals`."""
     from sentiment_lab.compare.baselines import get_baseline
+    from sentiment_lab.inference.postprocess import is_positive
 
     x, y = xy(train)
     results = []
+    embedded = None
+    if hasattr(get_baseline(method), "fit_embeddings"):  # sentence embeddings: encode once, not per grid point
+        enc = get_baseline(method)
+        embedded = enc.embed(x), {name: (enc.embed(xy(v)[0]), xy(v)[1]) for name, v in vals.items()}
     for params in GRIDS[method]:
-        clf = get_baseline(method, **params).fit(x, y)
-        acc = {name: clf.score(*xy(v)) for name, v in vals.items()}
+        if embedded is None:
+            clf = get_baseline(method, **params).fit(x, y)
+            acc = {name: clf.score(*xy(v)) for name, v in vals.items()}
+        else:
+            clf = get_baseline(method, **params).fit_embeddings(embedded[0], y)
+            acc = {name: float(np.mean(is_positive(clf.proba_from_embeddings(e)) == yv))
+                   for name, (e, yv) in embedded[1].items()}
         results.append({"params": params, "val_accuracy": acc, "mean": float(np.mean(list(acc.values())))})
         print(f"    {method} {params}: val {results[-1]['mean']:.4f}", flush=True)
     best = max(results, key=lambda r: r["mean"])["params"]
@@ -179,8 +189,8 @@ def parse_bundles(specs: list[str], default: bool) -> dict[str, str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--methods", nargs="+", default=["vader", "tfidf", "nbsvm", "fasttext"],
-                    choices=["vader", *TRAINED])
+    ap.add_argument("--methods", nargs="*", default=["vader", "tfidf", "nbsvm", "fasttext"],
+                    choices=["vader", *TRAINED], help="baselines to run (--methods alone: none, only the --bundle models)")
     ap.add_argument("--bundle", action="append", default=[], help="NAME=PATH: an RNN bundle scored on every test split")
     ap.add_argument("--no-default-bundle", action="store_true", help="leave the shipped model out")
     ap.add_argument("--datasets", default=SPEC, help="the test sets and the mixture trained on (default: %(default)s)")
