@@ -43,7 +43,7 @@ def start(src: Path, model: str | None, port: int) -> subprocess.Popen:
     """`sentiment-lab serve` with the package imported from `src` (the checkout's src/)."""
     code = "import sys; from sentiment_lab.cli import main; sys.argv[0] = 'sentiment-lab'; main()"
     cmd = [sys.executable, "-c", code, "serve", *([model] if model else []), "--port", str(port), "--no-access-log"]
-    env = {**os.environ, "PYTHONPATH": str(src)}
+    env = {**os.environ, "PYTHONPATH": str(src) + os.environ.get("EXTRA_PYTHONPATH", "")}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < 180:

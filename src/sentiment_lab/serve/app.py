@@ -83,6 +83,7 @@ def create_app(bundle: str | Path | None = None, *, backend: str = "auto", threa
         restore = _set_threads(threads)
         engines = await asyncio.to_thread(Engines, bundle, backend, small_batch)
         engine = engines.get()
+        await asyncio.to_thread(engine.warm_up)  # before gc.freeze below: see Engine.warm_up
         settings["backends"] = {"small_batches": engine.small.backend, "large_batches": engine.large.backend}
         # one queue for single texts of every model: (model name, text) pairs, one forward pass per model
         batcher = MicroBatcher(engines.predict_items, max_batch=max_batch, max_wait_ms=max_wait_ms)

@@ -77,6 +77,17 @@ class Engine:
         return [{**postprocess(p), "unknown_words": clf.unknown_words(t), "note": clf.language_note(t)}
                 for t, p in zip(texts, proba)]
 
+    def warm_up(self) -> None:
+        """One prediction through each path (small and large batches), so that what is built on
+        first use (the encoder's fast path, the backends' lazy state: ~140 ms) exists before the
+        server freezes its heap out of the garbage collector's view and before the first request;
+        built later, it stayed in the collector's view and every full collection re-scanned it
+        (~45 ms pauses at one connection, benchmarks/results/text_path_cpu/README.md)."""
+        calls = dict(self.calls)
+        self.predict(["warm-up"])
+        self.predict(["warm-up"] * (self.small_batch + 1))
+        self.calls = calls  # the counters report requests, not this
+
     def explain(self, text: str, ig_steps: int = 32, internals: bool = False) -> dict[str, Any]:
         """explain() on the private PyTorch copy (loaded on first use, on the explain thread)."""
         from sentiment_lab.analysis.explain import explain  # lazy: Captum is only needed here
