@@ -104,6 +104,26 @@ def shipped() -> Tokenizer:
     return Tokenizer.from_file(str(SHIPPED))
 
 
+@pytest.fixture(autouse=True)
+def fast_path_for_every_batch(monkeypatch):
+    """These tests prove the fast path, so every batch takes it here; in use only a batch of at
+    least tk.FAST_PATH_MIN_TEXTS texts builds it (test_a_few_texts_do_not_build_the_fast_path)."""
+    monkeypatch.setattr(tk, "FAST_PATH_MIN_TEXTS", 1)
+
+
+def test_a_few_texts_do_not_build_the_fast_path(monkeypatch):
+    """Building it costs ~40-110 ms once (a cold `predict "one sentence"` paid it) and saves
+    nothing on a few short texts: they go through the tokenizer, with the same ids, until a
+    batch of FAST_PATH_MIN_TEXTS texts builds it."""
+    monkeypatch.setattr(tk, "FAST_PATH_MIN_TEXTS", 16)
+    enc = TextEncoder(shipped(), 50, "head+tail")
+    texts = suite_texts()[:15]
+    few = [a.tolist() for a in enc.encode(texts)]
+    assert enc._fast is None
+    many = [a.tolist() for a in enc.encode(texts + texts[:1])]
+    assert enc._fast and many[:15] == few
+
+
 def stopword_shipped() -> Tokenizer:
     """The shipped vocabulary behind the stop-word splitter: a big real vocabulary, english stop words."""
     tok = shipped()

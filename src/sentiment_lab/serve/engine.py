@@ -29,6 +29,7 @@ from sentiment_lab.inference.backends import Backend
 from sentiment_lab.inference.classifier import SentimentClassifier
 from sentiment_lab.inference.shipped import SHIPPED, available, describe, resolve_model, shipped_bundle, shipped_name
 from sentiment_lab.inference.postprocess import postprocess
+from sentiment_lab.text.tokenizer import FAST_PATH_MIN_TEXTS
 
 SERVE_BACKENDS = tuple(b.value for b in (Backend.AUTO, Backend.NUMPY, Backend.TORCH, Backend.ONNX))
 SMALL_BATCH = 2  # auto: NumPy up to this many texts, PyTorch above (measured crossover)
@@ -85,7 +86,7 @@ class Engine:
         (~45 ms pauses at one connection, benchmarks/results/text_path_cpu/README.md)."""
         calls = dict(self.calls)
         self.predict(["warm-up"])
-        self.predict(["warm-up"] * (self.small_batch + 1))
+        self.predict(["warm-up"] * max(self.small_batch + 1, FAST_PATH_MIN_TEXTS))
         self.calls = calls  # the counters report requests, not this
 
     def explain(self, text: str, ig_steps: int = 32, internals: bool = False) -> dict[str, Any]:

@@ -32,6 +32,9 @@ PAD_ID, UNK_ID = 0, 1
 # A text longer than this is refused rather than silently tokenized at great cost: the
 # model reads at most a few hundred tokens anyway.
 MAX_TEXT_CHARS = 100_000
+# Building the fast path (_FastWords: two tokenizer copies) costs ~40-110 ms once, and for a few
+# short texts it saves nothing (one sentence: 17 µs either way); a batch this large builds it.
+FAST_PATH_MIN_TEXTS = 16
 _WORD_RE = r"\w+(?:['’]\w+)*"  # a word, with inner apostrophes (didn't, l’homme)
 # What the word-level splitter keeps: words, and ! and ? one by one. Every other punctuation
 # mark is dropped, as Keras's Tokenizer drops all of it: "." and "," carry no sentiment and
@@ -391,7 +394,7 @@ class TextEncoder:
         (text i's are ids[sum(lengths[:i]):][:lengths[i]]), int64. Word-level tokenizers made by
         this package go the fast way (_FastWords), every other one through the tokenizer."""
         texts = list(texts)
-        if self._fast is None:
+        if self._fast is None and len(texts) >= FAST_PATH_MIN_TEXTS:  # built by the first large batch
             self._fast = _FastWords.of(self._tokenizer) or False
         if self._fast:
             return self._fast.ids(texts)
