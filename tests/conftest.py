@@ -208,6 +208,21 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
+def app_client(bundle, **settings):
+    """A TestClient on `create_app(bundle, **settings)` with its lifespan run (the model loaded),
+    answering as http://localhost (the server answers only its own host names). `threads`
+    defaults to what the test process already uses, so the lifespan changes nothing for other tests."""
+    import torch
+    from fastapi.testclient import TestClient
+
+    from sentiment_lab.serve import create_app
+
+    settings.setdefault("threads", torch.get_num_threads())
+    with TestClient(create_app(bundle, **settings), base_url="http://localhost") as c:
+        yield c
+
+
+@contextlib.contextmanager
 def live_server(cmd: list[str], port: int, log: Path, timeout: float = 120):
     """Run `cmd` (a server on 127.0.0.1:`port`, output to `log`) until /readyz answers 200
     (`timeout` seconds at most, or the test fails with the log's tail); yields (base URL,

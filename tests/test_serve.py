@@ -7,11 +7,11 @@ import threading
 
 import numpy as np
 import pytest
+from conftest import app_client
 from fastapi.testclient import TestClient
 
 from sentiment_lab.inference.classifier import SentimentClassifier
-from sentiment_lab.serve import create_app
-from sentiment_lab.serve import schemas
+from sentiment_lab.serve import create_app, schemas
 
 TEXTS = ["a great film, really great", "an awful film", "great great great", "awful and boring, a waste",
          "zorglub quux great", "the film", "great but awful", "not great at all, really awful and bad and boring"]
@@ -19,11 +19,7 @@ TEXTS = ["a great film, really great", "an awful film", "great great great", "aw
 
 @pytest.fixture(scope="module")
 def client(tiny_bundle):
-    import torch
-
-    # threads = what the test process already uses, so the lifespan changes nothing for other tests
-    with TestClient(create_app(tiny_bundle, threads=torch.get_num_threads(), max_wait_ms=50),
-                    base_url="http://localhost") as c:
+    with app_client(tiny_bundle, max_wait_ms=50) as c:
         yield c
 
 
@@ -252,8 +248,6 @@ def test_the_model_is_warmed_up_before_the_heap_is_frozen(tiny_bundle, monkeypat
     collections paused single requests ~45 ms. The counters still count requests only."""
     import gc
 
-    import torch
-
     from sentiment_lab.serve.engine import Engine
 
     engine = Engine(tiny_bundle, backend="auto", small_batch=2)
@@ -267,7 +261,7 @@ def test_the_model_is_warmed_up_before_the_heap_is_frozen(tiny_bundle, monkeypat
     monkeypatch.setattr(Engine, "warm_up", lambda self: order.append("warm_up") or warm_up(self))
     monkeypatch.setattr(gc, "freeze", lambda: order.append("freeze"))
     monkeypatch.setattr(gc, "unfreeze", lambda: None)
-    with TestClient(create_app(tiny_bundle, threads=torch.get_num_threads()), base_url="http://localhost") as c:
+    with app_client(tiny_bundle) as c:
         assert c.get("/readyz").status_code == 200
     assert order == ["warm_up", "freeze"]
 

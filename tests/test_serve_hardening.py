@@ -17,20 +17,16 @@ import time
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from fastapi.testclient import TestClient
+from conftest import app_client
 
-from sentiment_lab.serve import create_app, schemas
+from sentiment_lab.serve import schemas
 from sentiment_lab.serve.batcher import MicroBatcher, Overloaded
 from sentiment_lab.serve.uploads import (MAX_LINE_BYTES, UploadError, csv_cell, predictions_csv, read_upload)
 
 
 @pytest.fixture(scope="module")
 def client(tiny_bundle):
-    import torch
-
-    # base_url: the server answers only for its own host names (serve/hosts.py)
-    with TestClient(create_app(tiny_bundle, threads=torch.get_num_threads(), max_wait_ms=5),
-                    base_url="http://localhost") as c:
+    with app_client(tiny_bundle, max_wait_ms=5) as c:
         yield c
 
 
@@ -391,8 +387,6 @@ def test_long_lists_are_scored_in_chunks_in_order(client):
 # ---------------------------------------------------------------- 3. no server paths in /v1/model
 
 def test_model_info_names_no_server_path(tmp_path, tiny_bundle):
-    import torch
-
     bundle = tmp_path / "bundle"
     shutil.copytree(tiny_bundle, bundle)
     meta = json.loads((bundle / "config.json").read_text())
@@ -407,7 +401,7 @@ def test_model_info_names_no_server_path(tmp_path, tiny_bundle):
     card = (bundle / "README.md").read_text()
     (bundle / "README.md").write_text(card + "\nTrained on /home/alice/secret-project/data/reviews_2026.parquet "
                                              "(see https://example.org/a/b).\n")
-    with TestClient(create_app(bundle, threads=torch.get_num_threads()), base_url="http://localhost") as c:
+    with app_client(bundle) as c:
         r = c.get("/v1/model")
     info = r.json()
     assert info["config"]["data"]["path"] == "reviews_2026.parquet"

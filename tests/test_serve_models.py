@@ -7,11 +7,10 @@ import shutil
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
+from conftest import app_client
 
 from sentiment_lab.inference import shipped
 from sentiment_lab.inference.classifier import SentimentClassifier
-from sentiment_lab.serve import create_app
 from sentiment_lab.serve.engine import Engines
 
 TEXTS = ["a great film, really great", "an awful film", "great but awful"]
@@ -19,10 +18,7 @@ TEXTS = ["a great film, really great", "an awful film", "great but awful"]
 
 @pytest.fixture(scope="module")
 def client(tiny_bundle):
-    import torch
-
-    with TestClient(create_app(tiny_bundle, threads=torch.get_num_threads(), max_wait_ms=20),
-                    base_url="http://localhost") as c:
+    with app_client(tiny_bundle, max_wait_ms=20) as c:
         yield c
 
 
