@@ -63,9 +63,10 @@ def select(method: str, train: list, vals: dict[str, list]) -> tuple[dict[str, A
     x, y = xy(train)
     results = []
     embedded = None
-    if hasattr(get_baseline(method), "fit_embeddings"):  # sentence embeddings: encode once, not per grid point
-        enc = get_baseline(method)
-        embedded = enc.embed(x), {name: (enc.embed(xy(v)[0]), xy(v)[1]) for name, v in vals.items()}
+    encoder = get_baseline(method)
+    if hasattr(encoder, "fit_embeddings"):  # sentence embeddings: encode once, not per grid point
+        val_xy = {name: xy(v) for name, v in vals.items()}
+        embedded = encoder.embed(x), {name: (encoder.embed(t), yv) for name, (t, yv) in val_xy.items()}
     for params in GRIDS[method]:
         if embedded is None:
             clf = get_baseline(method, **params).fit(x, y)

@@ -110,13 +110,13 @@ def get_json(port: int, path: str) -> dict:
     return httpx.get(f"http://127.0.0.1:{port}{path}", timeout=30).json()
 
 
-def start_server(bundle: str | None, port: int, extra: list[str]) -> tuple[subprocess.Popen, float]:
+def spawn_ready(cmd: list[str], port: int, env: dict | None = None) -> tuple[subprocess.Popen, float]:
+    """Start the server command `cmd` and wait for its /readyz (180 s at most, else exit with a
+    line); returns the process and its startup seconds."""
     import httpx
 
-    exe = Path(sys.executable).with_name("sentiment-lab")
-    cmd = [str(exe), "serve", *([bundle] if bundle else []), "--port", str(port), "--no-access-log", *extra]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     while True:
         if proc.poll() is not None:
             sys.exit(f"server exited with {proc.returncode}: {' '.join(cmd)}")
@@ -129,6 +129,12 @@ def start_server(bundle: str | None, port: int, extra: list[str]) -> tuple[subpr
             proc.kill()
             sys.exit("server not ready after 180 s")
         time.sleep(0.2)
+
+
+def start_server(bundle: str | None, port: int, extra: list[str]) -> tuple[subprocess.Popen, float]:
+    exe = Path(sys.executable).with_name("sentiment-lab")
+    return spawn_ready([str(exe), "serve", *([bundle] if bundle else []), "--port", str(port), "--no-access-log",
+                        *extra], port)
 
 
 def wrk(port: int, conns: int, seconds: float, script: Path) -> dict:
@@ -263,28 +269,12 @@ def start_uvicorn(bundle: str | None, port: int, settings: list[str] = (),
                   env: dict | None = None) -> tuple[subprocess.Popen, float]:
     """create_app under uvicorn, as `sentiment-lab serve` runs it (same uvicorn settings);
     `settings`: "module.NAME=value" overrides of sentiment_lab.serve constants (experiments)."""
-    import httpx
-
     sets = "".join(f"import sentiment_lab.serve.{m.rsplit('.', 1)[0]} as _m; _m.{m.rsplit('.', 1)[1]} = {v}; "
                    for m, v in (s.split("=", 1) for s in settings))
     code = (f"import uvicorn; {sets}from sentiment_lab.serve import create_app; "
             f"uvicorn.run(create_app({bundle!r}), host='127.0.0.1', port={port}, access_log=False, "
             "log_level='warning', timeout_graceful_shutdown=5)")
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, **(env or {})})
-    while True:
-        if proc.poll() is not None:
-            sys.exit(f"server exited with {proc.returncode}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return proc, time.perf_counter() - t0
-        except httpx.HTTPError:
-            pass
-        if time.perf_counter() - t0 > 180:
-            proc.kill()
-            sys.exit("server not ready after 180 s")
-        time.sleep(0.2)
+    return spawn_ready([sys.executable, "-c", code], port, env={**os.environ, **(env or {})})
 
 
 def parquet_bytes(texts: list[str]) -> bytes:

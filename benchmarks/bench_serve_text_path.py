@@ -30,33 +30,20 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_seed import machine_info, write_result  # noqa: E402
-from bench_serve import LUA, SENTENCES, free_port, level  # noqa: E402
+from bench_serve import LUA, SENTENCES, free_port, level, spawn_ready  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def start(src: Path, model: str | None, port: int) -> subprocess.Popen:
-    """`sentiment-lab serve` with the package imported from `src` (the checkout's src/)."""
+    """`sentiment-lab serve` with the package imported from `src` (the checkout's src/;
+    EXTRA_PYTHONPATH, e.g. ":/tmp/gcdbg", is appended for probes such as a sitecustomize)."""
     code = "import sys; from sentiment_lab.cli import main; sys.argv[0] = 'sentiment-lab'; main()"
     cmd = [sys.executable, "-c", code, "serve", *([model] if model else []), "--port", str(port), "--no-access-log"]
     env = {**os.environ, "PYTHONPATH": str(src) + os.environ.get("EXTRA_PYTHONPATH", "")}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < 180:
-        if proc.poll() is not None:
-            sys.exit(f"server exited with {proc.returncode}: PYTHONPATH={src} {' '.join(cmd)}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    sys.exit("server not ready after 180 s")
+    return spawn_ready(cmd, port, env)[0]
 
 
 def main() -> None:

@@ -1,4 +1,6 @@
 """Word vectors trained on the training split, and EDA augmentation on token ids."""
+import json
+
 import numpy as np
 import pytest
 
@@ -179,11 +181,10 @@ def test_training_reads_unlabeled_texts_into_the_vectors(monkeypatch, tmp_path, 
     records = [replace(r, label=-1) for r in corpus_splits.train[:50]]
     monkeypatch.setattr(datasets, "load_dataset", lambda name, **kw: records)
     cfg = tiny_config(**{"train.epochs": "1", "model.pretrained_vectors": "word2vec"})
-    a = fit(cfg, corpus_splits, tmp_path / "a", progress=False)
+    fit(cfg, corpus_splits, tmp_path / "a", progress=False)
     cfg_u = tiny_config(**{"train.epochs": "1", "model.pretrained_vectors": "word2vec", "data.unlabeled": "imdb-unsup"})
-    b = fit(cfg_u, corpus_splits, tmp_path / "b", progress=False)
+    fit(cfg_u, corpus_splits, tmp_path / "b", progress=False)
     va = load_file(str(tmp_path / "a" / "word_vectors.safetensors"))["vectors"]
     vb = load_file(str(tmp_path / "b" / "word_vectors.safetensors"))["vectors"]
     assert va.shape == vb.shape and not np.allclose(va, vb)  # 50 more texts moved the vectors
-    import json
     assert json.loads((tmp_path / "b" / "config.json").read_text())["data"]["unlabeled"] == "imdb-unsup"

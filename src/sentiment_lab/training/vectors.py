@@ -102,7 +102,7 @@ def run_word_vectors(cfg: "Config", splits: "Splits", encoder: TextEncoder, run_
     t0 = time.perf_counter()
     kind = cfg.model.pretrained_vectors if cfg.model.pretrained_vectors != "none" else "word2vec"
     texts = [r.text for r in splits.train]
-    extra = unlabeled_texts(getattr(cfg.data, "unlabeled", "none"), splits)
+    extra = unlabeled_texts(cfg.data.unlabeled, splits)
     vectors = train_word_vectors(texts + extra, encoder, cfg.model.embedding_dim, kind, seed=cfg.train.seed)
     neighbours = nearest_neighbours(vectors)
     write_bytes(path, save({"vectors": vectors, "neighbours": neighbours}))  # atomic; a full disk is an OSError
