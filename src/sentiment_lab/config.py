@@ -64,6 +64,7 @@ class DataConfig:
     caps: dict[str, int] | None = setting(None, ge=1, note="leave a source out for every row")  # a mixture's training rows kept per source: {sst2 = 20000} (CLI: sst2=20000,imdb=5000); data.limit caps the others
     weights: dict[str, float] | None = setting(None, gt=0, note="leave a source out of data.source instead")  # each source's share of the mixed training rows: {imdb = 1, sst2 = 1}; every source needs one; unset = every row once
     unlabeled: str = setting("none", choices=("none", "imdb-unsup"), omit_default=True)  # unlabeled texts the word vectors (model.pretrained_vectors) also learn from; the classifier never reads them
+    negation: int = setting(0, ge=0, le=10, omit_default=True)  # negated versions added per short polar training text, label flipped ("is boring" -> "is not boring"; data/negation.py); 0 = none; English only
 
 
 @dataclass
@@ -296,6 +297,9 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"text.stopwords={cfg.text.stopwords!r} is an English list; with "
                           f"text.language={cfg.text.language!r} use text.stopwords='none'")
     _check_mixture(cfg.data)
+    if cfg.data.negation and cfg.text.language != "en":
+        raise ConfigError(f"data.negation writes English negations (is -> is not); with "
+                          f"text.language={cfg.text.language!r} leave it off")
     if cfg.data.unlabeled != "none" and cfg.model.pretrained_vectors == "none":
         raise ConfigError(f"data.unlabeled={cfg.data.unlabeled} is read only by word-vector training; set "
                           f"model.pretrained_vectors=word2vec (or fasttext) too, or leave data.unlabeled unset")

@@ -1,6 +1,8 @@
 """Selection figures for general-model candidates, never test figures: per-source VALIDATION
-accuracy (each run's metrics.json: val_by_source), the English challenge suite (overall and the
-two negation groups) and the protected-attribute invariance flip rates (mean and worst group).
+accuracy (each run's metrics.json: val_by_source), the accuracy on the SST-2 dev sentences that
+hold a negation (not, n't, never, no, ...: real sentences nobody here wrote, the validation
+figure for data.negation), the English challenge suite (overall and the two negation groups) and
+the protected-attribute invariance flip rates (mean and worst group).
 
     python benchmarks/probes/general_recipe/eval_candidates.py NAME=RUN_DIR ... --out FILE.json
 """
@@ -17,6 +19,15 @@ from bench_seed import machine_info, write_result  # noqa: E402
 from sentiment_lab import SentimentClassifier  # noqa: E402
 from sentiment_lab.analysis.challenge import run_challenge  # noqa: E402
 from sentiment_lab.analysis.challenge.invariance import run_invariance, summary  # noqa: E402
+from sentiment_lab.data import load_dataset  # noqa: E402
+from sentiment_lab.data.negation import NEGATORS, words  # noqa: E402
+
+
+def negated_dev() -> tuple[list[str], list[int]]:
+    """SST-2 dev sentences with a negation word, and their labels."""
+    rows = [r for r in load_dataset("sst2", splits=["val"], progress=False)
+            if any(w in NEGATORS or w.endswith("n't") for w in words(r.text))]
+    return [r.text for r in rows], [r.label for r in rows]
 
 
 def candidate(run: Path) -> dict:
@@ -25,8 +36,11 @@ def candidate(run: Path) -> dict:
     clf = SentimentClassifier.from_pretrained(run / "bundle")
     ch = run_challenge(clf)
     inv = summary(run_invariance(clf))
+    texts, labels = negated_dev()
+    neg_dev = sum(int(p >= 0.5) == y for p, y in zip(clf.predict_proba(texts)[:, 1], labels)) / len(labels)
     return {"val": {k: round(v["accuracy"], 4) for k, v in (m.get("val_by_source") or {}).items()},
             "val_pooled": round(m["val"]["accuracy"], 4), "best_epoch": m.get("best_epoch"),
+            "sst2_dev_negated": round(neg_dev, 4), "sst2_dev_negated_n": len(labels),
             "challenge": round(ch["accuracy"], 4),
             "negated_negative": round(ch["groups"]["negated_negative"]["accuracy"], 4),
             "negated_positive": round(ch["groups"]["negated_positive"]["accuracy"], 4),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sentiment_lab.config import DataConfig
 from sentiment_lab.data.datasets import DATA_ENV, list_datasets, load_dataset, resolve_dataset
 from sentiment_lab.data.imdb import download, load_imdb
-from sentiment_lab.data.mixture import Mixture, load_mixture, load_split_by_source, parse_mixture
+from sentiment_lab.data.mixture import Mixture, add_negations, load_mixture, load_split_by_source, parse_mixture
 from sentiment_lab.data.ptb import detokenize
 from sentiment_lab.data.records import UNLABELED, Record, Splits
 from sentiment_lab.data.registry import DATASETS, Dataset, dataset_names, get_dataset
@@ -24,7 +24,7 @@ def load_splits(cfg: DataConfig, seed: int = 42, progress: bool = True) -> Split
     """Train/validation/test records as configured; validation always comes out of train."""
     if cfg.source == "synthetic":  # a tiny learnable corpus: demos and tests, no files needed
         train, test = make_corpus(cfg.limit or 400, seed=seed), make_corpus(cfg.limit or 400, seed=seed + 1, split="test")
-    elif is_dataset_spec(cfg.source) and (cfg.source != "imdb" or cfg.caps or cfg.weights):  # "sst2", "imdb+sst2"
+    elif is_dataset_spec(cfg.source) and (cfg.source != "imdb" or cfg.caps or cfg.weights or cfg.negation):  # "sst2", "imdb+sst2"
         return _load_named(cfg, seed, progress)
     elif cfg.source == "imdb":
         records = load_imdb(cfg.path, progress=progress)
@@ -38,7 +38,10 @@ def load_splits(cfg: DataConfig, seed: int = 42, progress: bool = True) -> Split
     train = subsample(train, cfg.limit, seed)
     test = subsample(test, cfg.limit, seed)
     train, val = split_train_val(train, cfg.val_fraction, seed, cfg.val_split)
-    return Splits(train=train, val=val, test=test)
+    splits = Splits(train=train, val=val, test=test)
+    if cfg.negation:
+        add_negations({"data": splits}, seed, cfg.negation)
+    return splits
 
 
 def _load_named(cfg: DataConfig, seed: int, progress: bool) -> Mixture:
@@ -49,7 +52,7 @@ def _load_named(cfg: DataConfig, seed: int, progress: bool) -> Mixture:
     caps = {n: (cfg.caps or {}).get(n, cfg.limit) for n in names}
     paths = {"imdb": cfg.path} if cfg.source == "imdb" and cfg.path else None
     mix = load_mixture(names, caps=caps, weights=cfg.weights, seed=seed, val_fraction=cfg.val_fraction,
-                       val_split=cfg.val_split, paths=paths, progress=progress)
+                       val_split=cfg.val_split, paths=paths, progress=progress, negation=cfg.negation)
     mix.test = subsample(mix.test, cfg.limit, seed)
     return mix
 

@@ -8,7 +8,8 @@ cross-source check: a training text of one source that is a validation or test t
 another is dropped and counted (the texts are compared case- and whitespace-blind), so no
 source's figures are measured on texts the model trained on. Last, the training rows are
 mixed: every row once, or, with `weights`, each source drawn to its share of the mixture
-(a source with fewer rows than its share is repeated).
+(a source with fewer rows than its share is repeated). With `negation`, negated copies of short
+training texts join their source's training rows first (data/negation.py).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from sentiment_lab.data.datasets import load_dataset, why_missing
+from sentiment_lab.data.negation import negated_rows, polar_words
 from sentiment_lab.data.records import Record, Splits
 from sentiment_lab.data.registry import get_dataset
 from sentiment_lab.data.splits import split_train_val, subsample
@@ -31,6 +33,7 @@ class Mixture(Splits):
     sources: dict[str, Splits] = field(default_factory=dict)  # per source: capped, overlap-free, before weighting
     dropped: dict[str, dict[str, int]] = field(default_factory=dict)  # source -> {other source: training texts dropped}
     drawn: dict[str, int] = field(default_factory=dict)  # training rows per source in `train`
+    negated: dict[str, int] = field(default_factory=dict)  # source -> negated copies added to its training rows
 
     def by_source(self, split: str) -> dict[str, list[Record]]:
         """One split's records grouped by source: figures per source come from here."""
@@ -40,6 +43,8 @@ class Mixture(Splits):
         """What was mixed and what was dropped, one line each, for the log."""
         lines = [f"{name}: {self.drawn.get(name, 0):,} train rows in the mix (of {len(s.train):,}), "
                  f"{len(s.val):,} val, {len(s.test):,} test" for name, s in self.sources.items()]
+        lines += [f"{name}: {n:,} negated copies of short training texts added (data.negation)"
+                  for name, n in self.negated.items()]
         for name, by in self.dropped.items():
             for other, n in by.items():
                 if n:
@@ -129,6 +134,20 @@ def drop_cross_source_overlap(sources: dict[str, Splits]) -> dict[str, dict[str,
     return dropped
 
 
+def add_negations(sources: dict[str, Splits], seed: int, copies: int = 1) -> dict[str, int]:
+    """Add, in place, up to `copies` negated versions of every source's short training texts (polar words learnt
+    from all sources' training rows), less any copy that is a validation or test text of any
+    source; return the copies added per source."""
+    polar = polar_words(r for s in sources.values() for r in s.train)
+    held = {text_key(r.text) for s in sources.values() for r in s.val + s.test}
+    added = {}
+    for name, s in sources.items():
+        rows = [r for r in negated_rows(s.train, polar, seed, copies) if text_key(r.text) not in held]
+        s.train = s.train + rows
+        added[name] = len(rows)
+    return added
+
+
 def _draw(records: list[Record], k: int, rng: np.random.Generator) -> list[Record]:
     """k records: a sample without repeats when there are enough, else all of them and repeats."""
     if k <= len(records):
@@ -165,7 +184,7 @@ def load_mixture(names: str | Sequence[str], caps: int | Mapping[str, int] | Seq
                  weights: Mapping[str, float] | Sequence[float] | None = None, seed: int = 42,
                  val_fraction: float = 0.2, val_split: str = "random", size: int | None = None,
                  require_test: bool = False, paths: Mapping[str, str | Path] | None = None,
-                 progress: bool = True) -> Mixture:
+                 progress: bool = True, negation: int = 0) -> Mixture:
     """Load several named datasets as one training set (see the module docstring).
 
     names: 'imdb+sst2+amazon-blitzer' or a list of names. caps: the most training rows kept per
@@ -174,7 +193,9 @@ def load_mixture(names: str | Sequence[str], caps: int | Mapping[str, int] | Seq
     0); None keeps every row once. size: training rows in the mix (default: all the sources'
     rows together). val_fraction/val_split: how validation is carved out of a source's training
     rows when it has no official one. require_test: fail unless every source has a test split
-    (for test figures). paths: a local copy per source, instead of $SENTIMENT_LAB_DATA/cache."""
+    (for test figures). paths: a local copy per source, instead of $SENTIMENT_LAB_DATA/cache.
+    negation: add up to this many negated versions of each short training text the rules of
+    data/negation.py apply to, label flipped (0: none)."""
     names = parse_mixture(names)
     cap_by, weight_by = check_mixture_args(names, caps, weights, size, val_fraction)
     paths = _per_source(names, paths or None, "paths")  # checked and keyed like the names
@@ -185,13 +206,14 @@ def load_mixture(names: str | Sequence[str], caps: int | Mapping[str, int] | Seq
         if require_test and not sources[name].test:
             raise DataError(f"{name} has no test split here, and test figures were asked for every source"
                             f"{why_missing(get_dataset(name), ['test'])}")
+    negated = add_negations(sources, seed, negation) if negation else {}
     dropped = drop_cross_source_overlap(sources)
     drawn = mix(sources, weight_by, size, seed)
     train = [r for n in names for r in drawn[n]]
     order = np.random.default_rng(seed).permutation(len(train))
     return Mixture(train=[train[i] for i in order], val=[r for s in sources.values() for r in s.val],
                    test=[r for s in sources.values() for r in s.test], sources=sources, dropped=dropped,
-                   drawn={n: len(v) for n, v in drawn.items()})
+                   drawn={n: len(v) for n, v in drawn.items()}, negated=negated)
 
 
 def load_split_by_source(names: str | Sequence[str], split: str = "test", limit: int | None = None, seed: int = 42,
