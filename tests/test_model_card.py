@@ -176,3 +176,14 @@ def test_a_mixture_card_states_each_dataset_test_accuracy():
     assert "| sst2 | 1,821 |" in table and "| 0.8457 |" in table
     assert "| all (pooled) |" in table
     assert "trained on the datasets named above" in card  # not "one domain"
+
+
+def test_a_card_says_how_many_training_rows_are_negated_copies():
+    """data.negation adds made-up training rows (data/negation.py): the card says how many."""
+    meta, metrics = variant({"data.source": "imdb+sst2", "data.negation": 3}, {"negated_train_rows": 2446})
+    card = model_card(meta, metrics)
+    line = next(x for x in card.splitlines() if x.startswith("- Negated copies:"))
+    assert "2,446 training rows" in line and "`data.negation` = 3" in line
+    assert card.index("- Negated copies:") < card.index("- Reproduce:")
+    plain, plain_metrics = variant({}, None)
+    assert "Negated copies" not in model_card(plain, plain_metrics)

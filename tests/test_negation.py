@@ -116,3 +116,17 @@ def test_both_directions_are_equally_many():
     to_positive = [r for r in rows if r.label == 1]
     assert len(to_negative) == 12 and len(to_positive) == 12  # 2 per funny text; 12 of the one dull text
     assert {r.text for r in to_positive} <= {"is not dull", "isn't dull", "is never dull"}
+
+
+def test_training_with_negation_counts_its_rows_in_metrics_and_card(tmp_path):
+    from sentiment_lab.training.loop import train
+
+    path = tmp_path / "reviews.csv"
+    pd.DataFrame([{"text": r.text, "label": r.label} for r in _phrases()]).to_csv(path, index=False)
+    cfg = load_config("seed", [f"data.source={path}", "data.negation=2", "train.epochs=1", "train.max_steps=2",
+                               "text.vocab_size=200", "model.embedding_dim=8", "model.hidden_size=8"])
+    result = train(cfg, tmp_path / "run", progress=False)
+    n = result.metrics["negated_train_rows"]
+    assert n > 0 and n == sum(1 for r in load_splits(cfg.data, progress=False).train if "~not" in r.id)
+    card = (tmp_path / "run" / "bundle" / "README.md").read_text(encoding="utf-8")
+    assert f"- Negated copies: {n:,} training rows" in card

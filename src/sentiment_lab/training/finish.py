@@ -101,6 +101,8 @@ def finish_run(run: "Run", splits: Splits, encoder: TextEncoder, data: "RunData"
     if mixed:
         counts = Counter(r.source for r in splits.train)  # in the order the mixture names them
         metrics["train_rows_by_source"] = {s: counts[s] for s in getattr(splits, "sources", None) or counts}
+    if run.cfg.data.negation:  # data/negation.py: how many training rows are made-up negations (the card says so)
+        metrics["negated_train_rows"] = sum(1 for r in splits.train if "~not" in r.id)
     for name, records, seqs in (("val", splits.val, data.x_va), ("test", splits.test, None)):
         if not records:
             continue
