@@ -2,8 +2,8 @@
 polar word, with the label flipped ("the film is boring" 0 -> "the film is not boring" 1).
 
 Why: the mixture hardly ever shows a negated polar word. SST-2's 67,349 training phrases hold 7
-"not bad / not terrible / not boring"-type phrases, and the general model trained on it reads
-"The movie was not bad at all." as negative (P(positive) 0.03): nothing taught it that "not"
+"not bad / not terrible / not boring"-type phrases, and the first general model trained on it
+read "The movie was not bad at all." as negative (P(positive) 0.03; docs/general_model.md): nothing taught it that "not"
 turns "bad" around. The rows added here are such lessons, made from the run's own training
 texts only (never from validation or test, never from a hand-written list of sentences).
 
@@ -59,7 +59,7 @@ _IS_AFTER = frozenset({"it", "that", "what", "there", "here", "he", "she", "who"
 _CLAUSE = frozenset({"and", "but", "yet", "or", "though", "although", "while", "whereas"})
 ADVERBS = frozenset({"very", "really", "so", "too", "quite", "pretty", "particularly", "especially", "terribly",
                      "incredibly", "truly", "overly", "all", "that", "exactly", "entirely", "completely", "just",
-                     "even", "remotely", "genuinely", "always", "altogether", "particularly", "wholly"})
+                     "even", "remotely", "genuinely", "always", "altogether", "wholly"})
 
 
 def words(text: str) -> list[str]:
