@@ -7,7 +7,7 @@ import pytest
 from sentiment_lab.config import load_config
 from sentiment_lab.data import load_splits
 from sentiment_lab.data.mixture import add_negations, text_key
-from sentiment_lab.data.negation import negate, negated_rows, polar_words, words
+from sentiment_lab.data.negation import is_copy, negate, negated_rows, polar_words, words
 from sentiment_lab.data.records import Record, Splits
 from sentiment_lab.exceptions import ConfigError
 
@@ -73,7 +73,8 @@ def test_negated_rows_flip_labels_and_keep_the_source():
     train = [Record("the film is boring", 0, id="a", source="sst2"), Record("a film", 1, id="b", source="sst2")]
     rows = negated_rows(train, {"boring": 0}, seed=1, copies=3)
     assert len(rows) == 3 and {r.label for r in rows} == {1} and {r.source for r in rows} == {"sst2"}
-    assert [r.id for r in rows] == ["a~not0", "a~not1", "a~not2"]
+    assert [r.id for r in rows] == ["a~not0", "a~not1", "a~not2"] and all(map(is_copy, rows))
+    assert not any(map(is_copy, train))
     assert negated_rows(train, {"boring": 0}, seed=1, copies=3) == rows  # seeded
 
 
@@ -97,9 +98,15 @@ def test_data_negation_setting_adds_rows_to_train_only(tmp_path):
     cfg = load_config("default", [f"data.source={path}", "data.negation=2"])
     splits = load_splits(cfg.data, progress=False)
     assert [r.text for r in splits.val] == [r.text for r in base.val]
-    added = [r for r in splits.train if "~not" in r.id]
+    added = [r for r in splits.train if is_copy(r)]
     assert len(splits.train) == len(base.train) + len(added) and added
     assert all(" not " in f" {r.text} " or "n't" in r.text or "never" in r.text for r in added)
+
+
+@pytest.mark.parametrize("copies", [-1, 1.5, True, "3"])
+def test_add_negations_wants_a_whole_number_of_copies(copies):
+    with pytest.raises(ConfigError, match="negation must be a whole number of copies"):
+        add_negations({"x": Splits(train=_phrases(), val=[], test=[])}, seed=0, copies=copies)
 
 
 def test_data_negation_is_english_only():
@@ -127,6 +134,6 @@ def test_training_with_negation_counts_its_rows_in_metrics_and_card(tmp_path):
                                "text.vocab_size=200", "model.embedding_dim=8", "model.hidden_size=8"])
     result = train(cfg, tmp_path / "run", progress=False)
     n = result.metrics["negated_train_rows"]
-    assert n > 0 and n == sum(1 for r in load_splits(cfg.data, progress=False).train if "~not" in r.id)
+    assert n > 0 and n == sum(map(is_copy, load_splits(cfg.data, progress=False).train))
     card = (tmp_path / "run" / "bundle" / "README.md").read_text(encoding="utf-8")
     assert f"- Negated copies: {n:,} training rows" in card

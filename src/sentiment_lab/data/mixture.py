@@ -135,9 +135,12 @@ def drop_cross_source_overlap(sources: dict[str, Splits]) -> dict[str, dict[str,
 
 
 def add_negations(sources: dict[str, Splits], seed: int, copies: int = 1) -> dict[str, int]:
-    """Add, in place, up to `copies` negated versions of every source's short training texts (polar words learnt
+    """Add, in place, negated copies of every source's short polar training texts (`copies` per
+    text in the more common direction, more in the other: data/negation.py; polar words learnt
     from all sources' training rows), less any copy that is a validation or test text of any
     source; return the copies added per source."""
+    if isinstance(copies, bool) or not isinstance(copies, int) or copies < 0:
+        raise ConfigError(f"negation must be a whole number of copies, 0 for none; got {copies!r}")
     polar = polar_words(r for s in sources.values() for r in s.train)
     held = {text_key(r.text) for s in sources.values() for r in s.val + s.test}
     added = {}
@@ -194,8 +197,8 @@ def load_mixture(names: str | Sequence[str], caps: int | Mapping[str, int] | Seq
     rows together). val_fraction/val_split: how validation is carved out of a source's training
     rows when it has no official one. require_test: fail unless every source has a test split
     (for test figures). paths: a local copy per source, instead of $SENTIMENT_LAB_DATA/cache.
-    negation: add up to this many negated versions of each short training text the rules of
-    data/negation.py apply to, label flipped (0: none)."""
+    negation: negated copies, label flipped, of the short training texts the rules of
+    data/negation.py apply to: this many per text in the more common direction (0: none)."""
     names = parse_mixture(names)
     cap_by, weight_by = check_mixture_args(names, caps, weights, size, val_fraction)
     paths = _per_source(names, paths or None, "paths")  # checked and keyed like the names

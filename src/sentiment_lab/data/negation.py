@@ -46,6 +46,7 @@ MAX_WORDS = 8  # longer texts hold more than one judgement; negating one word ra
 MIN_COUNT = 20  # short training texts a word must appear in to be judged polar
 PURITY = 0.85  # share of one label among them (add-one smoothed)
 MIN_PREDICATIVE = 3  # times seen after a form of "to be": an adjective, not a noun or a verb
+MARK = "~not"  # in a copy's id, after its original's: how the copies are told apart (metrics, the card)
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 NEGATORS = frozenset({"not", "no", "never", "nothing", "none", "nobody", "nowhere", "neither", "nor",
@@ -60,6 +61,11 @@ _CLAUSE = frozenset({"and", "but", "yet", "or", "though", "although", "while", "
 ADVERBS = frozenset({"very", "really", "so", "too", "quite", "pretty", "particularly", "especially", "terribly",
                      "incredibly", "truly", "overly", "all", "that", "exactly", "entirely", "completely", "just",
                      "even", "remotely", "genuinely", "always", "altogether", "wholly"})
+
+
+def is_copy(record: Record) -> bool:
+    """Whether a training row is a negated copy made here."""
+    return MARK in record.id
 
 
 def words(text: str) -> list[str]:
@@ -146,5 +152,5 @@ def negated_rows(train: Sequence[Record], polar: dict[str, int], seed: int, copi
     for r in eligible:
         for c in range(per_text[r.label]):
             text = negate(r.text, r.label, polar, rng)
-            out.append(replace(r, text=text, label=1 - r.label, id=f"{r.id}~not{c}"))
+            out.append(replace(r, text=text, label=1 - r.label, id=f"{r.id}{MARK}{c}"))
     return out

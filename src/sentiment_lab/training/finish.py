@@ -14,6 +14,7 @@ import torch
 
 from sentiment_lab.analysis.metrics import compute_metrics, metrics_by_source
 from sentiment_lab.data import Record, Splits
+from sentiment_lab.data.negation import is_copy
 from sentiment_lab.fileio import write_json
 from sentiment_lab.inference.bundle import save_pretrained
 from sentiment_lab.text.batching import predict_logits
@@ -102,7 +103,7 @@ def finish_run(run: "Run", splits: Splits, encoder: TextEncoder, data: "RunData"
         counts = Counter(r.source for r in splits.train)  # in the order the mixture names them
         metrics["train_rows_by_source"] = {s: counts[s] for s in getattr(splits, "sources", None) or counts}
     if run.cfg.data.negation:  # data/negation.py: how many training rows are made-up negations (the card says so)
-        metrics["negated_train_rows"] = sum(1 for r in splits.train if "~not" in r.id)
+        metrics["negated_train_rows"] = sum(map(is_copy, splits.train))
     for name, records, seqs in (("val", splits.val, data.x_va), ("test", splits.test, None)):
         if not records:
             continue
