@@ -280,6 +280,10 @@ def test_the_model_switch_says_who_answered_and_what_language_it_reads(server, b
     page.wait_for_function("document.getElementById('model-info').textContent.includes('general')")
     info = page.inner_text("#model-info")  # a mixture's model: one test accuracy per test set, not the pooled one
     assert all(f"{name} " in info for name in ("imdb", "sst2", "amazon-blitzer")), info
+    assert "+ bag of n-grams" in info  # general has the linear n-gram term; imdb has none
+    page.select_option("#model-select", "imdb")
+    page.wait_for_function("!document.getElementById('model-info').textContent.includes('general')")
+    assert "n-grams" not in page.inner_text("#model-info")
     assert errors == []
     ctx.close()
     # a model that reads French (config text.language = "fr"): the page says so, in both interfaces

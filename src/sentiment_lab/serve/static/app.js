@@ -206,7 +206,8 @@ function renderModelInfo() {
   if (!m) return;
   const a = m.architecture;
   const arch = `${a.bidirectional ? "Bi" : ""}${a.arch.split(".")[0].toUpperCase()}(${a.hidden_size})` +
-    (a.num_layers > 1 ? ` ×${a.num_layers}` : "") + `, ${a.pooling} pooling`;
+    (a.num_layers > 1 ? ` ×${a.num_layers}` : "") + `, ${a.pooling} pooling` +
+    (m.config && m.config.model && m.config.model.bag_buckets ? " + bag of n-grams" : "");
   // a model trained on a mixture: one figure per test set (the pooled one is mostly IMDB's 25,000)
   const bySource = m.metrics && m.metrics.test_by_source;
   const acc = bySource && Object.keys(bySource).length > 1
