@@ -20,23 +20,23 @@ from sentiment_lab import SentimentClassifier  # noqa: E402
 from sentiment_lab.analysis.challenge import run_challenge  # noqa: E402
 from sentiment_lab.analysis.challenge.invariance import run_invariance, summary  # noqa: E402
 from sentiment_lab.data import load_dataset  # noqa: E402
-from sentiment_lab.data.negation import NEGATORS, words  # noqa: E402
+from sentiment_lab.data.negation import has_negation, words  # noqa: E402
 
 
 def negated_dev() -> tuple[list[str], list[int]]:
     """SST-2 dev sentences with a negation word, and their labels."""
     rows = [r for r in load_dataset("sst2", splits=["val"], progress=False)
-            if any(w in NEGATORS or w.endswith("n't") for w in words(r.text))]
+            if has_negation(words(r.text))]
     return [r.text for r in rows], [r.label for r in rows]
 
 
-def candidate(run: Path) -> dict:
+def candidate(run: Path, negated: tuple[list[str], list[int]]) -> dict:
     m = json.loads((run / "metrics.json").read_text())
     cfg = json.loads((run / "config.json").read_text())
     clf = SentimentClassifier.from_pretrained(run / "bundle")
     ch = run_challenge(clf)
     inv = summary(run_invariance(clf))
-    texts, labels = negated_dev()
+    texts, labels = negated
     neg_dev = sum(int(p >= 0.5) == y for p, y in zip(clf.predict_proba(texts)[:, 1], labels)) / len(labels)
     return {"val": {k: round(v["accuracy"], 4) for k, v in (m.get("val_by_source") or {}).items()},
             "val_pooled": round(m["val"]["accuracy"], 4), "best_epoch": m.get("best_epoch"),
@@ -55,9 +55,10 @@ def main() -> None:
     ap.add_argument("--out", type=Path)
     a = ap.parse_args()
     out = {"machine": machine_info(), "command": " ".join(sys.argv), "candidates": {}}
+    negated = negated_dev()  # read once for every candidate
     for spec in a.runs:
         name, run = spec.split("=", 1)
-        out["candidates"][name] = candidate(Path(run))
+        out["candidates"][name] = candidate(Path(run), negated)
     print(write_result(out, a.out))
 
 

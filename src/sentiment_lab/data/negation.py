@@ -41,6 +41,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from sentiment_lab.data.records import Record
+from sentiment_lab.text.tokenizer import _WORD_RE
 
 MAX_WORDS = 8  # longer texts hold more than one judgement; negating one word rarely flips them
 MIN_COUNT = 20  # short training texts a word must appear in to be judged polar
@@ -48,7 +49,7 @@ PURITY = 0.85  # share of one label among them (add-one smoothed)
 MIN_PREDICATIVE = 3  # times seen after a form of "to be": an adjective, not a noun or a verb
 MARK = "~not"  # in a copy's id, after its original's: how the copies are told apart (metrics, the card)
 
-_WORD = re.compile(r"\w+(?:['’]\w+)*")
+_WORD = re.compile(_WORD_RE)  # the word tokenizer's words
 NEGATORS = frozenset({"not", "no", "never", "nothing", "none", "nobody", "nowhere", "neither", "nor",
                       "without", "hardly", "barely", "scarcely", "cannot", "lack", "lacks", "lacking"})
 # a form of "to be" -> its contraction with n't ("'s" has none: "it's" -> "it's not")
@@ -79,7 +80,8 @@ def words(text: str) -> list[str]:
     return out
 
 
-def _negated(w: list[str]) -> bool:
+def has_negation(w: list[str]) -> bool:
+    """Whether a text's words (words()) hold a negation: not, never, no, ..., or an n't form."""
     return any(x in NEGATORS or x.endswith("n't") for x in w)
 
 
@@ -118,7 +120,7 @@ def polar_words(records: Iterable[Record]) -> dict[str, int]:
 def negate(text: str, label: int, polar: dict[str, int], rng: np.random.Generator) -> str | None:
     """The text with its one polar word negated, or None when the rules above do not apply."""
     w = words(text)
-    if not 1 <= len(w) <= MAX_WORDS or _negated(w):
+    if not 1 <= len(w) <= MAX_WORDS or has_negation(w):
         return None
     hits = [i for i, x in enumerate(w) if x in polar]
     if len(hits) != 1 or polar[w[hits[0]]] != label:
