@@ -41,7 +41,6 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from sentiment_lab.data.records import Record
-from sentiment_lab.text.tokenizer import _WORD_RE
 
 MAX_WORDS = 8  # longer texts hold more than one judgement; negating one word rarely flips them
 MIN_COUNT = 20  # short training texts a word must appear in to be judged polar
@@ -49,7 +48,8 @@ PURITY = 0.85  # share of one label among them (add-one smoothed)
 MIN_PREDICATIVE = 3  # times seen after a form of "to be": an adjective, not a noun or a verb
 MARK = "~not"  # in a copy's id, after its original's: how the copies are told apart (metrics, the card)
 
-_WORD = re.compile(_WORD_RE)  # the word tokenizer's words
+# the word tokenizer's words (text/tokenizer.py _WORD_RE; data/ may not import text/, a later stage)
+_WORD = re.compile(r"\w+(?:['’]\w+)*")
 NEGATORS = frozenset({"not", "no", "never", "nothing", "none", "nobody", "nowhere", "neither", "nor",
                       "without", "hardly", "barely", "scarcely", "cannot", "lack", "lacks", "lacking"})
 # a form of "to be" -> its contraction with n't ("'s" has none: "it's" -> "it's not")
