@@ -76,6 +76,7 @@ class TextConfig:
     min_frequency: int = setting(1, ge=0, cap=MAX_UINT32)  # a word seen fewer times in training is [UNK] (0 and 1 keep every word)
     stopwords: str = setting("none", choices=("none", "english"))  # function words the word-level tokenizer drops (text.STOPWORDS)
     language: str = setting("en", choices=("en", "fr"), omit_default=True)  # the reviews' language: fr keeps elisions as tokens (l' amour) and normalizes ’ to '
+    proper_nouns: str = setting("keep", choices=("keep", "unknown"), omit_default=True)  # unknown: words the training texts capitalise mid-sentence (names, places, peoples) read as [UNK] (text/proper_nouns.py)
 
 
 @dataclass

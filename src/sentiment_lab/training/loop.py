@@ -27,7 +27,7 @@ import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from sentiment_lab.config import Config
+from sentiment_lab.config import Config, TextConfig
 from sentiment_lab.data import Mixture, Splits, load_splits
 from sentiment_lab.data.checks import overlap_report, positive_share
 from sentiment_lab.exceptions import ConfigError, SentimentLabError
@@ -37,6 +37,7 @@ from sentiment_lab.text.augment import Augmenter
 from sentiment_lab.text.counterfactual import CounterfactualTable
 from sentiment_lab.text.batching import bucket_batches, collate, predict_logits
 from sentiment_lab.text.token_cache import encode_with_lengths
+from sentiment_lab.text.proper_nouns import proper_nouns, without_words
 from sentiment_lab.text.tokenizer import TextEncoder
 from sentiment_lab.training.checkpoint import (TrainState, find_checkpoint, load_checkpoint, save_checkpoint,
                                                 write_history)
@@ -132,6 +133,15 @@ def start_run(cfg: Config, run_dir: str | Path, resume: bool, progress: bool, co
     return run, rng
 
 
+def fit_encoder(tx: TextConfig, texts: list[str]) -> tuple[TextEncoder, int]:
+    """The tokenizer fitted on the training texts; with text.proper_nouns = "unknown", without
+    the words those texts write as proper nouns (and how many it would have held)."""
+    nouns = proper_nouns(texts) if tx.proper_nouns == "unknown" else set()
+    encoder = TextEncoder.fit(texts, tx.vocab_size + len(nouns), tx.max_len, tx.truncation, tx.level,
+                              tx.min_frequency, tx.stopwords, tx.language)
+    return without_words(encoder, nouns, tx.vocab_size) if nouns else (encoder, 0)
+
+
 def prepare_data(run: Run, splits: Splits) -> tuple[TextEncoder, RunData]:
     """The tokenizer, fitted on the training texts only (or the run's own, to resume), and the
     token ids of train and val, cached on disk for later runs (token_cache.py)."""
@@ -144,13 +154,12 @@ def prepare_data(run: Run, splits: Splits) -> tuple[TextEncoder, RunData]:
         if run.dist.is_main:
             write_json(run.run_dir / "config.json", cfg.to_dict())
         t0 = time.perf_counter()
-        encoder = run.dist.from_main(lambda: TextEncoder.fit(
-            (r.text for r in splits.train), tx.vocab_size, tx.max_len, tx.truncation, tx.level, tx.min_frequency,
-            tx.stopwords, tx.language))
+        encoder, unlisted = run.dist.from_main(lambda: fit_encoder(tx, [r.text for r in splits.train]))
         if run.dist.is_main:
             encoder.save(run.run_dir / "tokenizer.json")
         run.console.log(f"tokenizer fitted on {len(splits.train):,} training texts in {time.perf_counter() - t0:.1f}s "
-                        f"({encoder.vocab_size:,} ids)")
+                        f"({encoder.vocab_size:,} ids)" + (f"; {unlisted:,} proper nouns read as [UNK] (text.proper_nouns)"
+                                                         if tx.proper_nouns == "unknown" else ""))
     t0 = time.perf_counter()
     x_tr, _ = encode_with_lengths(encoder, [r.text for r in splits.train])
     x_va, _ = encode_with_lengths(encoder, [r.text for r in splits.val])
