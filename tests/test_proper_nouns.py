@@ -80,4 +80,6 @@ def test_a_model_trained_so_ignores_which_name_is_said(tmp_path):
 def test_the_setting_is_checked_and_omitted_at_its_default():
     with pytest.raises(ConfigError, match="proper_nouns"):
         load_config("seed", ["text.proper_nouns=merge"])
+    with pytest.raises(ConfigError, match="text.proper_nouns='unknown' needs text.level='word'"):
+        load_config("seed", ["text.level=bpe", "text.stopwords=none", "text.proper_nouns=unknown"])
     assert "proper_nouns" not in load_config("seed").to_dict()["text"]

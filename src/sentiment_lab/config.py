@@ -294,6 +294,8 @@ def validate(cfg: Config) -> None:
             _check(f"{section}.{key}", getattr(getattr(cfg, section), key), constraints)
     if cfg.text.stopwords != "none" and cfg.text.level != "word":
         raise ConfigError(f"text.stopwords={cfg.text.stopwords!r} needs text.level='word'")
+    if cfg.text.proper_nouns != "keep" and cfg.text.level != "word":
+        raise ConfigError(f"text.proper_nouns={cfg.text.proper_nouns!r} needs text.level='word'")
     if cfg.text.stopwords != "none" and cfg.text.language != "en":
         raise ConfigError(f"text.stopwords={cfg.text.stopwords!r} is an English list; with "
                           f"text.language={cfg.text.language!r} use text.stopwords='none'")
