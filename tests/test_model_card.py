@@ -187,3 +187,12 @@ def test_a_card_says_how_many_training_rows_are_negated_copies():
     assert card.index("- Negated copies:") < card.index("- Reproduce:")
     plain, plain_metrics = variant({}, None)
     assert "Negated copies" not in model_card(plain, plain_metrics)
+
+
+def test_a_card_says_when_proper_nouns_read_as_unknown():
+    """text.proper_nouns = "unknown" (text/proper_nouns.py) changes what the model can see: the card says so."""
+    meta, metrics = variant({"text.proper_nouns": "unknown"}, None)
+    line = next(x for x in model_card(meta, metrics).splitlines() if x.startswith("- Tokenizer:"))
+    assert "proper nouns (words the training texts capitalise mid-sentence" in line
+    plain, plain_metrics = variant({}, None)
+    assert "proper nouns" not in model_card(plain, plain_metrics)
