@@ -5,6 +5,7 @@ Nothing here assumes which name is the default (DEFAULT_MODEL flips to "general"
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -127,3 +128,24 @@ def test_cli_takes_a_name_and_a_dot_slash_folder(tmp_path, tiny_bundle, monkeypa
     assert local.is_dir()
     r = runner.invoke(app, ["predict", "-m", "imbd", "a great film"])
     assert r.exit_code == 1 and r.output.count("\n") == 1 and "shipped model" in r.output, r.output
+
+
+@pytest.mark.skipif("general" not in PRESENT, reason="general is not in this install")
+def test_the_general_model_gives_one_answer_whichever_name_or_place_is_said():
+    """Recipe 4 reads the proper nouns of its training texts as [UNK] (text/proper_nouns.py): the
+    answer for a neutral sentence is the same number for every such name, not merely close. The
+    words are ones its reviews write (none is a listed word it was told to ignore)."""
+    clf = SentimentClassifier.from_pretrained("general")
+    assert clf.config.text.proper_nouns == "unknown"
+    names = ["Edward", "Jennifer", "Connor", "Mohammed", "Mary"]
+    places = ["Tokyo", "London", "Paris", "Cairo", "Chicago"]
+    texts = [f"{n} lives in {p} and is {nat}." for n, p, nat in zip(names, places, ["Irish", "Korean", "Chinese",
+                                                                                     "American", "German"])]
+    ids = clf.encoder.encode(texts)
+    assert all((i == ids[0]).all() for i in ids)  # the same ids: the model cannot tell them apart
+    # the same input, so the same number up to float32 summation order (rows of one batch may land in
+    # different CPU thread shards: ~1e-7 relative per operation, seen 4e-9 here); a name that mattered
+    # moved P(positive) by 0.1-0.7 before recipe 4
+    p = clf.predict_proba(texts)[:, 1]
+    assert np.ptp(p) < 1e-5, dict(zip(texts, p))
+    assert clf.predict_proba(["Edward loved it."])[0, 1] > 0.5 > clf.predict_proba(["Edward hated it."])[0, 1]
