@@ -40,12 +40,12 @@ from typing import Iterable
 
 from tokenizers import Tokenizer
 
-from sentiment_lab.text.tokenizer import TextEncoder
+from sentiment_lab.text.tokenizer import _WORD_RE, TextEncoder
 
 MIN_COUNT = 5  # mid-sentence sightings needed to judge a word
 SHARE = 0.8  # share of them written with a capital (see above)
-_TOKEN = re.compile(r"<br\s*/?>|\w+(?:['’]\w+)*|[^\w\s]")  # words as the tokenizer reads them, and the marks between
-_MID = re.compile(r"\w+(?:['’]\w+)*|,")  # what may come right before a mid-sentence word
+_TOKEN = re.compile(rf"<br\s*/?>|{_WORD_RE}|[^\w\s]")  # words as the tokenizer reads them, and the marks between
+_MID = re.compile(rf"{_WORD_RE}|,")  # what may come right before a mid-sentence word
 _NOT_NAMES = frozenset({"i", "i'm", "i've", "i'd", "i'll"})
 
 

@@ -146,6 +146,7 @@ def prepare_data(run: Run, splits: Splits) -> tuple[TextEncoder, RunData]:
     """The tokenizer, fitted on the training texts only (or the run's own, to resume), and the
     token ids of train and val, cached on disk for later runs (token_cache.py)."""
     cfg, tx = run.cfg, run.cfg.text
+    train_texts = [r.text for r in splits.train]  # fitted on (proper nouns counted too), then encoded
     if run.resume:
         if json.loads((run.run_dir / "config.json").read_text()) != cfg.to_dict():
             raise SentimentLabError(f"{run.run_dir} was started with another config; resume with the same settings")
@@ -154,14 +155,14 @@ def prepare_data(run: Run, splits: Splits) -> tuple[TextEncoder, RunData]:
         if run.dist.is_main:
             write_json(run.run_dir / "config.json", cfg.to_dict())
         t0 = time.perf_counter()
-        encoder, unlisted = run.dist.from_main(lambda: fit_encoder(tx, [r.text for r in splits.train]))
+        encoder, unlisted = run.dist.from_main(lambda: fit_encoder(tx, train_texts))
         if run.dist.is_main:
             encoder.save(run.run_dir / "tokenizer.json")
         run.console.log(f"tokenizer fitted on {len(splits.train):,} training texts in {time.perf_counter() - t0:.1f}s "
                         f"({encoder.vocab_size:,} ids)" + (f"; {unlisted:,} proper nouns read as [UNK] (text.proper_nouns)"
                                                          if tx.proper_nouns == "unknown" else ""))
     t0 = time.perf_counter()
-    x_tr, _ = encode_with_lengths(encoder, [r.text for r in splits.train])
+    x_tr, _ = encode_with_lengths(encoder, train_texts)
     x_va, _ = encode_with_lengths(encoder, [r.text for r in splits.val])
     y_tr, y_va = labels(splits.train), labels(splits.val)
     encode_s = time.perf_counter() - t0
